@@ -1,0 +1,32 @@
+"""The connector: the webhook layer of an appointment-scheduling platform."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from . import config
+from .db import Database
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Config, then the database (migrated if embedded), then the API and the CLI."""
+    app = Flask(__name__, instance_relative_config=True)
+    config.load(app, test_config)
+
+    database = Database(app.config["DATABASE_URL"])
+    app.extensions["connector.db"] = database
+    if app.config["AUTO_MIGRATE"]:
+        from .migrate import upgrade
+
+        upgrade(database.engine)
+
+    from .api import init_api
+    from .api.session import init_session
+    from .cli import init_cli
+
+    init_session(app)
+    init_api(app)
+    init_cli(app)
+    return app

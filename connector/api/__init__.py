@@ -1,0 +1,63 @@
+"""The HTTP API: flask-smorest with one blueprint per resource, one JSON error shape for all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException, default_exceptions
+
+from ..services.errors import ServiceError
+from . import auth
+
+
+def _summary(errors: Any, where: str = "") -> list[str]:
+    """Flatten nested validation errors into 'json.trigger: Must be one of ...' lines."""
+    if isinstance(errors, dict):
+        lines = []
+        for key, value in errors.items():
+            lines += _summary(value, f"{where}.{key}" if where else str(key))
+        return lines
+    if isinstance(errors, list) and all(isinstance(e, str) for e in errors):
+        return [f"{where}: {' '.join(errors)}"]
+    return [f"{where}: {errors}"]
+
+
+class ConnectorApi(Api):
+    """Every error, ours or the framework's, as {code, status, message, errors?}."""
+
+    def handle_http_exception(self, error: HTTPException):  # type: ignore[override]
+        payload, code, headers = super().handle_http_exception(error)
+        if "message" not in payload:
+            if "errors" in payload:
+                payload["message"] = "invalid request: " + "; ".join(_summary(payload["errors"]))
+            else:
+                payload["message"] = error.description or error.name
+        return payload, code, headers
+
+    def handle_service_error(self, error: ServiceError):
+        http_error = default_exceptions[error.status]()
+        http_error.data = {"message": error.message}  # type: ignore[attr-defined]
+        if error.errors:
+            http_error.data["errors"] = error.errors  # type: ignore[attr-defined]
+        return self.handle_http_exception(http_error)
+
+    def handle_unexpected(self, error: Exception):
+        self._app.logger.exception("unhandled error")
+        return self.handle_http_exception(default_exceptions[500]())
+
+
+def init_api(app: Flask) -> Api:
+    from .health.routes import blp as health
+    from .hooks.routes import blp as hooks
+    from .me.routes import blp as me
+    from .triggers.routes import blp as triggers
+
+    api = ConnectorApi(app)
+    for blueprint in (me, triggers, hooks, health):
+        api.register_blueprint(blueprint)
+    app.register_error_handler(ServiceError, api.handle_service_error)
+    app.register_error_handler(Exception, api.handle_unexpected)
+    auth.init_auth(app)
+    return api

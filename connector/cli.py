@@ -1,0 +1,93 @@
+"""Flask commands: accounts and keys, migrations, the demo."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from .db import Database
+from .services import accounts, utcnow
+from .services.errors import ServiceError
+
+
+def _database() -> Database:
+    return current_app.extensions["connector.db"]
+
+
+def _fail(error: ServiceError) -> None:
+    raise click.ClickException(error.message + "".join(f"\n  {k}: {v}" for k, v in (error.errors or {}).items()))
+
+
+@click.command("create-account")
+@click.argument("name")
+def create_account(name: str) -> None:
+    """Create an account and its first API key; the key alone is the last line."""
+    with _database().session() as session:
+        try:
+            account, key = accounts.create_account(session, name, utcnow())
+        except ServiceError as error:
+            _fail(error)
+        click.echo(f"Account {account.name!r} created. Its API key, shown this once:", err=True)
+        click.echo(key)
+
+
+keys = AppGroup("keys", help="Issue, list and revoke an account's API keys.")
+
+
+@keys.command("issue")
+@click.argument("account")
+@click.option("--label", default="", help="A note to tell keys apart.")
+def issue_key(account: str, label: str) -> None:
+    """Issue another key; the key alone is the last line."""
+    with _database().session() as session:
+        try:
+            _, key = accounts.issue_key(session, account, utcnow(), label)
+        except ServiceError as error:
+            _fail(error)
+        click.echo(key)
+
+
+@keys.command("list")
+@click.argument("account")
+def list_keys(account: str) -> None:
+    """List keys by prefix (the keys themselves are not kept)."""
+    with _database().session() as session:
+        try:
+            rows = accounts.list_keys(session, account)
+        except ServiceError as error:
+            _fail(error)
+        for row in rows:
+            state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "active"
+            click.echo(f"ck_{row.prefix}_…\t{state}\tcreated {row.created_at:%Y-%m-%d %H:%M}\t{row.label}")
+
+
+@keys.command("revoke")
+@click.argument("account")
+@click.argument("prefix")
+def revoke_key(account: str, prefix: str) -> None:
+    """Revoke a key by its prefix (as `keys list` shows it); it fails at once."""
+    with _database().session() as session:
+        try:
+            row = accounts.revoke_key(session, account, prefix, utcnow())
+        except ServiceError as error:
+            _fail(error)
+        click.echo(f"revoked ck_{row.prefix}_…")
+
+
+db = AppGroup("db", help="Database schema (Alembic migrations).")
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Migrate the database to the latest schema."""
+    from .migrate import upgrade
+
+    upgrade(_database().engine, revision)
+    click.echo(f"database at {revision}")
+
+
+def init_cli(app: Flask) -> None:
+    for command in (create_account, keys, db):
+        app.cli.add_command(command)

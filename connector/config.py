@@ -1,0 +1,76 @@
+"""Settings: defaults, then CONNECTOR_* environment variables, then a test mapping."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    # None means "a SQLite file in the instance folder".
+    "DATABASE_URL": None,
+    # Migrate the database at start (the embedded SQLite default); a server database runs `db upgrade`.
+    "AUTO_MIGRATE": None,
+    "DISPATCHER": "on",
+    "TARGET_ALLOWLIST": "",
+    "RETRY_SCHEDULE": None,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "MAX_PAGE_SIZE": 100,
+    "MAX_FILTER_CONDITIONS": 50,
+    "MAX_TARGET_URL_LENGTH": 2048,
+    "SAMPLES_MAX": 25,
+    "JSON_SORT_KEYS": False,
+}
+
+# flask-smorest's OpenAPI settings: these are the project's own, not the operator's.
+OPENAPI: dict[str, Any] = {
+    "API_TITLE": "Connector",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "/docs",
+    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    "API_SPEC_OPTIONS": {
+        "info": {
+            "description": (
+                "The webhook layer of an appointment-scheduling platform: REST-hook subscriptions, "
+                "sample objects, field definitions and polling for Zapier, Make and custom systems."
+            )
+        },
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                "basic": {"type": "http", "scheme": "basic"},
+            }
+        },
+        "security": [{"bearer": []}, {"apiKey": []}, {"basic": []}],
+    },
+}
+
+TRUE = {"1", "true", "yes", "on"}
+
+
+def load(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Fill app.config in the documented order and derive what depends on other settings."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_mapping(OPENAPI)
+    app.config.from_prefixed_env("CONNECTOR")
+    if test_config:
+        app.config.from_mapping(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "connector.sqlite")
+    if app.config["AUTO_MIGRATE"] is None:
+        app.config["AUTO_MIGRATE"] = app.config["DATABASE_URL"].startswith("sqlite")
+    app.config["AUTO_MIGRATE"] = flag(app.config["AUTO_MIGRATE"])
+    app.config["DISPATCHER"] = flag(app.config["DISPATCHER"])
+
+
+def flag(value: Any) -> bool:
+    """A boolean setting given as a bool or as on/off, true/false, 1/0 from the environment."""
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in TRUE

@@ -1,0 +1,1 @@
+"""The delivery engine: signing, retry policy, HTTP transport and dispatch."""

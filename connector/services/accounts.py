@@ -1,0 +1,96 @@
+"""Accounts and their API keys: a key is shown once and kept only as a SHA-256 hash."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..models import Account, ApiKey
+from .errors import Conflict, Invalid, NotFound
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+_KEY = re.compile(r"^ck_([a-z0-9]{12})_([A-Za-z0-9_-]{20,100})$")
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_account(session: Session, name: str, now: datetime) -> tuple[Account, str]:
+    """A new account and its first API key (the key in clear, to be shown once)."""
+    if not NAME.match(name):
+        raise Invalid("invalid account name", {"name": "1-100 letters, digits, '.', '_' or '-', starting with a letter or digit"})
+    account = Account(name=name, created_at=now)
+    session.add(account)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(f"an account named {name!r} exists already") from None
+    _, key = _new_key(session, account, now, "first key")
+    session.commit()
+    return account, key
+
+
+def _new_key(session: Session, account: Account, now: datetime, label: str) -> tuple[ApiKey, str]:
+    prefix = "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(12))
+    key = f"ck_{prefix}_{secrets.token_urlsafe(30)}"
+    row = ApiKey(account_id=account.id, prefix=prefix, key_hash=_hash(key), label=label, created_at=now)
+    session.add(row)
+    session.flush()
+    return row, key
+
+
+def get_account(session: Session, name: str) -> Account:
+    account = session.scalar(select(Account).where(Account.name == name))
+    if account is None:
+        raise NotFound(f"no account named {name!r}")
+    return account
+
+
+def issue_key(session: Session, account_name: str, now: datetime, label: str = "") -> tuple[ApiKey, str]:
+    """Another key for an account; returns the row and the key in clear."""
+    row, key = _new_key(session, get_account(session, account_name), now, label[:100])
+    session.commit()
+    return row, key
+
+
+def list_keys(session: Session, account_name: str) -> list[ApiKey]:
+    account = get_account(session, account_name)
+    return list(session.scalars(select(ApiKey).where(ApiKey.account_id == account.id).order_by(ApiKey.id)))
+
+
+def revoke_key(session: Session, account_name: str, prefix: str, now: datetime) -> ApiKey:
+    """Revoke one key of an account, named by its prefix (as `list_keys` shows it)."""
+    account = get_account(session, account_name)
+    prefix = prefix.removeprefix("ck_").split("_")[0]
+    row = session.scalar(select(ApiKey).where(ApiKey.account_id == account.id, ApiKey.prefix == prefix))
+    if row is None:
+        raise NotFound(f"account {account_name!r} has no key {prefix!r}")
+    if row.revoked_at is None:
+        row.revoked_at = now
+        session.commit()
+    return row
+
+
+def authenticate(session: Session, key: str, account_name: str | None = None) -> Account | None:
+    """The account a key belongs to, or None: unknown, malformed, revoked, or not that account's."""
+    match = _KEY.match(key)
+    if not match:
+        return None
+    row = session.scalar(select(ApiKey).where(ApiKey.prefix == match.group(1)))
+    if row is None or row.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(row.key_hash, _hash(key)):
+        return None
+    account = row.account
+    if account_name is not None and account.name != account_name:
+        return None
+    return account

@@ -1,0 +1,160 @@
+"""Subscriptions (REST hooks): subscribe, list, read, change, unsubscribe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import Session
+
+from .. import catalog, filters
+from ..delivery.signing import new_secret
+from ..ids import new_id
+from ..models import Hook
+from .errors import Invalid, NotFound
+
+# What a subscriber may set with PATCH; "disabled" is the connector's to set.
+SETTABLE_STATUSES = ("active", "paused")
+
+
+@dataclass(frozen=True)
+class HookLimits:
+    max_filter_conditions: int = 50
+    max_target_url_length: int = 2048
+
+
+def check_target_url(url: str, limits: HookLimits) -> None:
+    if len(url) > limits.max_target_url_length:
+        raise Invalid("target_url is too long", {"target_url": f"at most {limits.max_target_url_length} characters"})
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises on a malformed port)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Invalid("target_url is not an absolute http(s) URL", {"target_url": "must be an absolute http:// or https:// URL"})
+
+
+def _check_trigger(trigger: str) -> None:
+    if trigger not in catalog.TRIGGERS:
+        raise Invalid(f"unknown trigger {trigger!r}", {"trigger": f"use one of {', '.join(catalog.TRIGGERS)}"})
+
+
+def _combined_filters(trigger: str, given: Any, inputs: dict[str, Any] | None, limits: HookLimits) -> dict[str, Any]:
+    """The filter object from `filters` and/or the catalog's `filter_inputs`, validated."""
+    combined = {} if given is None else given
+    errors = filters.validate(combined, limits.max_filter_conditions)
+    if inputs:
+        from_inputs, input_errors = filters.from_inputs(trigger, inputs)
+        errors.update(input_errors)
+        if not errors:
+            combined = {**combined, **from_inputs}
+            errors = filters.validate(combined, limits.max_filter_conditions)
+    if errors:
+        raise Invalid("invalid filters", errors)
+    return combined
+
+
+def create_hook(
+    session: Session,
+    account_id: int,
+    *,
+    trigger: str,
+    target_url: str,
+    now: datetime,
+    filters: Any = None,
+    filter_inputs: dict[str, Any] | None = None,
+    limits: HookLimits = HookLimits(),
+) -> Hook:
+    _check_trigger(trigger)
+    check_target_url(target_url, limits)
+    hook = Hook(
+        id=new_id("hook"),
+        account_id=account_id,
+        trigger=trigger,
+        target_url=target_url,
+        filters=_combined_filters(trigger, filters, filter_inputs, limits),
+        status="active",
+        secret=new_secret(),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(hook)
+    session.commit()
+    return hook
+
+
+def hooks_query(account_id: int, trigger: str | None = None, status: str | None = None) -> Select[tuple[Hook]]:
+    """The account's hooks (never deleted ones), oldest first, for a paginated list."""
+    query = select(Hook).where(Hook.account_id == account_id, Hook.status != "deleted")
+    if trigger:
+        query = query.where(Hook.trigger == trigger)
+    if status:
+        query = query.where(Hook.status == status)
+    return query.order_by(Hook.created_at, Hook.id)
+
+
+def _own_hook(session: Session, account_id: int, hook_id: str) -> Hook | None:
+    return session.scalar(select(Hook).where(Hook.id == hook_id, Hook.account_id == account_id))
+
+
+def get_hook(session: Session, account_id: int, hook_id: str) -> Hook:
+    """One of the account's hooks; another account's id is as unknown as a made-up one."""
+    hook = _own_hook(session, account_id, hook_id)
+    if hook is None or hook.status == "deleted":
+        raise NotFound(f"no hook {hook_id!r}")
+    return hook
+
+
+def update_hook(
+    session: Session,
+    account_id: int,
+    hook_id: str,
+    changes: dict[str, Any],
+    now: datetime,
+    limits: HookLimits = HookLimits(),
+) -> Hook:
+    """Change target, filters or status; `status: active` re-enables a disabled hook."""
+    hook = get_hook(session, account_id, hook_id)
+    if "target_url" in changes:
+        check_target_url(changes["target_url"], limits)
+    if "filters" in changes or "filter_inputs" in changes:
+        new_filters = _combined_filters(hook.trigger, changes.get("filters", hook.filters), changes.get("filter_inputs"), limits)
+    else:
+        new_filters = hook.filters
+    status = changes.get("status", hook.status)
+    if status != hook.status and status not in SETTABLE_STATUSES:
+        raise Invalid(f"status {status!r} cannot be set", {"status": f"use one of {', '.join(SETTABLE_STATUSES)}"})
+    hook.target_url = changes.get("target_url", hook.target_url)
+    hook.filters = new_filters
+    if status != hook.status:
+        hook.status = status
+        hook.disabled_reason = None
+    hook.updated_at = now
+    session.commit()
+    return hook
+
+
+def delete_hook(session: Session, account_id: int, hook_id: str, now: datetime) -> None:
+    """Unsubscribe. Deleting again is fine; another account's hook is not found."""
+    hook = _own_hook(session, account_id, hook_id)
+    if hook is None:
+        raise NotFound(f"no hook {hook_id!r}")
+    if hook.status != "deleted":
+        hook.status = "deleted"
+        hook.updated_at = now
+        session.commit()
+
+
+def delete_hooks_by_url(session: Session, account_id: int, target_url: str, now: datetime) -> int:
+    """Unsubscribe every hook of the account on that target URL (Make's detach); how many went."""
+    result = session.execute(
+        update(Hook)
+        .where(Hook.account_id == account_id, Hook.target_url == target_url, Hook.status != "deleted")
+        .values(status="deleted", updated_at=now)
+    )
+    session.commit()
+    return result.rowcount

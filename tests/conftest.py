@@ -1,0 +1,109 @@
+"""Fixtures: an app on a real (migrated) SQLite file per test, its client, its CLI runner, accounts."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+import pytest
+from jsonschema import Draft7Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT7
+
+from connector import create_app
+from connector.db import make_engine
+from connector.migrate import upgrade
+from connector.services import accounts, utcnow
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory):
+    """Migrate once; every test gets a copy of the file (migrating per test would be slow)."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def app(tmp_path, migrated_template):
+    db_file = tmp_path / "connector.sqlite"
+    shutil.copy(migrated_template, db_file)
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{db_file}", "AUTO_MIGRATE": False, "DISPATCHER": False})
+    yield app
+    app.extensions["connector.db"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@dataclass
+class Tenant:
+    id: int
+    name: str
+    key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+def make_tenant(app, name: str) -> Tenant:
+    with app.extensions["connector.db"].session() as session:
+        account, key = accounts.create_account(session, name, utcnow())
+        return Tenant(account.id, account.name, key)
+
+
+@pytest.fixture
+def tenant(app) -> Tenant:
+    return make_tenant(app, "yoga-shibuya")
+
+
+@pytest.fixture
+def other_tenant(app) -> Tenant:
+    return make_tenant(app, "other-studio")
+
+
+ZAPIER_SCHEMA_VERSION = "19.1.0"
+
+
+@pytest.fixture(scope="session")
+def zapier_schema():
+    """zapier-platform-schema's own JSON schemas, from the npm registry (cached under .cache/)."""
+
+    root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".cache", "npm")
+    path = os.path.join(root, "node_modules", "zapier-platform-schema", "exported-schema.json")
+    if not os.path.exists(path):
+        os.makedirs(root, exist_ok=True)
+        subprocess.run(
+            [
+                "npm",
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                root,
+                f"zapier-platform-schema@{ZAPIER_SCHEMA_VERSION}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    with open(path, encoding="utf-8") as f:
+        schemas = json.load(f)["schemas"]
+    registry = Registry().with_resources(
+        (s["id"], Resource.from_contents(s, default_specification=DRAFT7)) for s in schemas.values()
+    )
+    return lambda schema_id: Draft7Validator({"$ref": schema_id}, registry=registry)
