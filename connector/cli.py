@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .db import Database
 from .services import accounts, utcnow
@@ -21,6 +21,7 @@ def _fail(error: ServiceError) -> None:
 
 @click.command("create-account")
 @click.argument("name")
+@with_appcontext
 def create_account(name: str) -> None:
     """Create an account and its first API key; the key alone is the last line."""
     with _database().session() as session:
@@ -88,6 +89,37 @@ def db_upgrade(revision: str) -> None:
     click.echo(f"database at {revision}")
 
 
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--account", default="demo", show_default=True)
+@click.option("--no-serve", is_flag=True, help="Set up and print, but do not serve.")
+@with_appcontext
+def demo(host: str, port: int, account: str, no_serve: bool) -> None:
+    """Create (or reuse) a demo account, print a fresh API key and the URLs, then serve."""
+    with _database().session() as session:
+        try:
+            accounts.get_account(session, account)
+            _, key = accounts.issue_key(session, account, utcnow(), "demo")
+        except ServiceError:
+            _, key = accounts.create_account(session, account, utcnow())
+    base = f"http://{host}:{port}"
+    click.echo(
+        f"""
+Connector demo — account {account!r}, database {_database().url}
+  API        {base}/api/v1   (try: curl -H "Authorization: Bearer $KEY" {base}/api/v1/me)
+  Docs       {base}/docs
+  OpenAPI    {base}/openapi.json
+  Health     {base}/healthz
+API key (shown once; `flask --app wsgi keys issue {account}` makes another):
+{key}"""
+    )
+    if not no_serve:
+        from werkzeug.serving import run_simple
+
+        run_simple(host, port, current_app._get_current_object(), threaded=True)
+
+
 def init_cli(app: Flask) -> None:
-    for command in (create_account, keys, db):
+    for command in (create_account, keys, db, demo):
         app.cli.add_command(command)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from apispec import BasePlugin
 from flask import Flask
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, default_exceptions
@@ -48,13 +49,26 @@ class ConnectorApi(Api):
         return self.handle_http_exception(default_exceptions[500]())
 
 
+class ErrorResponsesPlugin(BasePlugin):
+    """Document the errors every API operation can answer: 401 without a key, 413 for a big body."""
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None, **_kw: Any) -> None:
+        error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        for method, operation in (operations or {}).items():
+            responses = operation.setdefault("responses", {})
+            if path and path.startswith(auth.PUBLIC_PREFIX):
+                responses.setdefault("401", {"description": "Missing or invalid API key", **error})
+            if method in ("post", "patch", "put"):
+                responses.setdefault("413", {"description": "Request body over the size limit", **error})
+
+
 def init_api(app: Flask) -> Api:
     from .health.routes import blp as health
     from .hooks.routes import blp as hooks
     from .me.routes import blp as me
     from .triggers.routes import blp as triggers
 
-    api = ConnectorApi(app)
+    api = ConnectorApi(app, spec_kwargs={"extra_plugins": [ErrorResponsesPlugin()]})
     for blueprint in (me, triggers, hooks, health):
         api.register_blueprint(blueprint)
     app.register_error_handler(ServiceError, api.handle_service_error)

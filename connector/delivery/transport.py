@@ -146,6 +146,8 @@ class AsyncTransport:
         per_host_limit: int = 16,
         total_limit: int = 256,
     ) -> None:
+        if per_host_limit < 1 or total_limit < 1:
+            raise ValueError("per_host_limit and total_limit must be at least 1")
         self.timeout = timeout
         self.max_response_bytes = max_response_bytes
         self.per_host_limit = per_host_limit

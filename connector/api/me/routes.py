@@ -12,7 +12,6 @@ blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="Who an API
 @blp.route("")
 class Me(MethodView):
     @blp.response(200, MeSchema)
-    @blp.alt_response(401, description="Missing or invalid API key")
     def get(self):
         """The account the key belongs to
 
