@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import click
 from flask import Flask
 
 from . import config
@@ -29,4 +30,24 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_session(app)
     init_api(app)
     init_cli(app)
+    _start_dispatching(app)
     return app
+
+
+def _start_dispatching(app: Flask) -> None:
+    """Deliver from this process when CONNECTOR_DISPATCHER is on.
+
+    Under a WSGI server the dispatcher starts with the app. Flask commands start
+    their own (`worker`, `demo`); `flask run` starts it on the first request.
+    """
+    if not app.config["DISPATCHER"] or app.testing:
+        return
+    from . import background
+
+    if click.get_current_context(silent=True) is None:
+        background.start(app)
+        return
+
+    @app.before_request
+    def _start_on_first_request() -> None:
+        background.start(app)

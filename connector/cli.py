@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from . import background
 from .db import Database
 from .services import accounts, utcnow
 from .services.errors import ServiceError
@@ -117,9 +121,30 @@ API key (shown once; `flask --app wsgi keys issue {account}` makes another):
     if not no_serve:
         from werkzeug.serving import run_simple
 
-        run_simple(host, port, current_app._get_current_object(), threaded=True)
+        app = current_app._get_current_object()
+        background.start(app)
+        try:
+            run_simple(host, port, app, threaded=True)
+        finally:
+            background.stop(app)
+
+
+@click.command("worker")
+@click.option("--stop-timeout", default=10.0, show_default=True, help="Seconds in-flight attempts get on SIGTERM.")
+@with_appcontext
+def worker(stop_timeout: float) -> None:
+    """Run a dispatcher and the scheduler, no HTTP, until SIGTERM or SIGINT."""
+    app = current_app._get_current_object()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    dispatcher = background.start(app)
+    click.echo(f"worker {dispatcher.owner} delivering from {_database().url}", err=True)
+    stop.wait()
+    click.echo("stopping: finishing attempts in flight", err=True)
+    background.stop(app, stop_timeout)
 
 
 def init_cli(app: Flask) -> None:
-    for command in (create_account, keys, db, demo):
+    for command in (create_account, keys, db, demo, worker):
         app.cli.add_command(command)

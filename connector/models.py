@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -77,6 +77,9 @@ class Hook(Base):
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # For disabling a hook that keeps failing: the first failure since the last success.
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         Index("ix_hooks_account_trigger", "account_id", "trigger", "status"),
@@ -97,15 +100,13 @@ class Event(Base):
     role: Mapped[int] = mapped_column(Integer)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    data: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    idempotency_key: Mapped[str | None] = mapped_column(String(200))
-    request_hash: Mapped[str | None] = mapped_column(String(64))
+    # Plain JSON (not JSONB) on every database: the object's key order survives, so every
+    # attempt of a delivery sends the same bytes.
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     triggers: Mapped[list[EventTrigger]] = relationship(
         back_populates="event", cascade="all, delete-orphan", passive_deletes=True
     )
-
-    __table_args__ = (UniqueConstraint("account_id", "idempotency_key", name="uq_events_idempotency"),)
 
 
 class EventTrigger(Base):
@@ -120,3 +121,70 @@ class EventTrigger(Base):
     event: Mapped[Event] = relationship(back_populates="triggers")
 
     __table_args__ = (Index("ix_event_triggers_account", "account_id", "trigger", "event_seq"),)
+
+
+class Delivery(Base):
+    """One event for one hook: attempted until it succeeds, fails for good, or is cancelled.
+
+    Its `id` is the Standard Webhooks `webhook-id`, the same on every retry. A
+    dispatcher holds a delivery while `lease_expires_at` is in the future; a
+    dispatcher that dies leaves the lease to run out and another takes over.
+    """
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    hook_id: Mapped[str] = mapped_column(ForeignKey("hooks.id", ondelete="CASCADE"))
+    event_seq: Mapped[int] = mapped_column(ForeignKey("events.seq", ondelete="CASCADE"), index=True)
+    trigger: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16))  # pending, succeeded, failed, cancelled
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    hook: Mapped[Hook] = relationship()
+    event: Mapped[Event] = relationship()
+    attempt_log: Mapped[list[Attempt]] = relationship(
+        back_populates="delivery", order_by="Attempt.id", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __table_args__ = (
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_hook", "hook_id", "status", "created_at"),
+        Index("ix_deliveries_account", "account_id", "created_at"),
+    )
+
+
+class Attempt(Base):
+    """One HTTP attempt of a delivery, as the delivery log shows it."""
+
+    __tablename__ = "attempts"
+
+    id: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    response_excerpt: Mapped[bytes] = mapped_column(LargeBinary)
+    outcome: Mapped[str] = mapped_column(String(16))  # succeeded, retry, failed, gone
+
+    delivery: Mapped[Delivery] = relationship(back_populates="attempt_log")
+
+
+class IdempotencyKey(Base):
+    """The first answer to a publish request that carried an `Idempotency-Key` header."""
+
+    __tablename__ = "idempotency_keys"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response: Mapped[Any] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

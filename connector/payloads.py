@@ -57,3 +57,10 @@ def iso(moment: datetime) -> str:
 def encode(payload: dict[str, Any]) -> bytes:
     """The exact bytes sent and signed: compact JSON, UTF-8, non-ASCII kept as is."""
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def route(obj: str, event: str, data: dict[str, Any]) -> tuple[str, ...]:
+    """The triggers an event reaches; a form attached to a booking reaches the booking's."""
+    if is_attached_form(obj, data):
+        return ("changed_appointment",)
+    return catalog.triggers_for(obj, event)

@@ -107,3 +107,37 @@ def zapier_schema():
         (s["id"], Resource.from_contents(s, default_specification=DRAFT7)) for s in schemas.values()
     )
     return lambda schema_id: Draft7Validator({"$ref": schema_id}, registry=registry)
+
+
+@pytest.fixture
+def webhook_receiver():
+    from tests.receiver import WebhookReceiver
+
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def live_app(tmp_path, migrated_template):
+    """An app whose dispatcher runs, with quick polling and a short retry schedule."""
+    from connector import background
+
+    db_file = tmp_path / "live.sqlite"
+    shutil.copy(migrated_template, db_file)
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{db_file}",
+            "AUTO_MIGRATE": False,
+            "DISPATCHER": False,
+            "POLL_INTERVAL": 0.05,
+            "RETRY_SCHEDULE": "[0.05, 0.05, 0.05]",
+            "RETRY_JITTER": 0.0,
+            "DELIVERY_TIMEOUT": 2.0,
+        }
+    )
+    background.start(app)
+    yield app
+    background.stop(app, timeout=2)
+    app.extensions["connector.db"].dispose()

@@ -63,13 +63,15 @@ class ErrorResponsesPlugin(BasePlugin):
 
 
 def init_api(app: Flask) -> Api:
+    from .deliveries.routes import blp as deliveries
+    from .events.routes import blp as events
     from .health.routes import blp as health
     from .hooks.routes import blp as hooks
     from .me.routes import blp as me
     from .triggers.routes import blp as triggers
 
     api = ConnectorApi(app, spec_kwargs={"extra_plugins": [ErrorResponsesPlugin()]})
-    for blueprint in (me, triggers, hooks, health):
+    for blueprint in (me, triggers, hooks, events, deliveries, health):
         api.register_blueprint(blueprint)
     app.register_error_handler(ServiceError, api.handle_service_error)
     app.register_error_handler(Exception, api.handle_unexpected)

@@ -1,15 +1,30 @@
 """REST-hook subscriptions: subscribe, list, read, change, unsubscribe."""
 
+from datetime import timedelta
+
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint, Page
-from sqlalchemy import func, select
+from flask_smorest import Blueprint
 
+from ... import background
+from ...services import deliveries, utcnow
 from ...services import hooks as service
-from ...services import utcnow
 from ..auth import current_account
+from ..pages import QueryPage
 from ..session import db_session
-from .schemas import DeleteByUrlArgs, HookCreatedSchema, HookCreateSchema, HookListArgs, HookPatchSchema, HookSchema
+from .schemas import (
+    DeleteByUrlArgs,
+    HookCreatedSchema,
+    HookCreateSchema,
+    HookListArgs,
+    HookPatchSchema,
+    HookSchema,
+    HookSecretSchema,
+    HookTestSchema,
+    RecoverArgs,
+    RecoveredSchema,
+    RotateArgs,
+)
 
 blp = Blueprint("hooks", __name__, url_prefix="/api/v1/hooks", description="REST-hook subscriptions.")
 
@@ -20,19 +35,6 @@ def limits() -> service.HookLimits:
         max_filter_conditions=config["MAX_FILTER_CONDITIONS"],
         max_target_url_length=config["MAX_TARGET_URL_LENGTH"],
     )
-
-
-class QueryPage(Page):
-    """Pages of a SQLAlchemy select, counted and sliced in the database."""
-
-    @property
-    def item_count(self):
-        return db_session().scalar(select(func.count()).select_from(self.collection.subquery()))
-
-    @property
-    def items(self):
-        query = self.collection.offset(self.page_params.first_item).limit(self.page_params.page_size)
-        return list(db_session().scalars(query))
 
 
 @blp.route("")
@@ -89,3 +91,51 @@ class HookById(MethodView):
     def delete(self, hook_id):
         """Unsubscribe (Zapier's performUnsubscribe); again is fine"""
         service.delete_hook(db_session(), current_account().id, hook_id, utcnow())
+
+
+@blp.route("/<hook_id>/test")
+class HookTest(MethodView):
+    @blp.response(200, HookTestSchema)
+    @blp.alt_response(404, description="No such hook of yours")
+    def post(self, hook_id):
+        """Send the newest sample to the target now
+
+        Signed like a real push; the answer holds the attempt (status, duration,
+        error, the first bytes of the response). Not recorded in the delivery log.
+        """
+        config = current_app.config
+        return deliveries.send_test(
+            db_session(),
+            current_account().id,
+            hook_id,
+            utcnow(),
+            timeout=float(config["DELIVERY_TIMEOUT"]),
+            cap=int(config["MAX_RESPONSE_BYTES"]),
+        )
+
+
+@blp.route("/<hook_id>/rotate-secret")
+class HookRotateSecret(MethodView):
+    @blp.arguments(RotateArgs, location="json", required=False)
+    @blp.response(200, HookSecretSchema)
+    @blp.alt_response(404, description="No such hook of yours")
+    def post(self, args, hook_id):
+        """A new signing secret
+
+        The old secret keeps signing, as a second `webhook-signature`, for a grace period.
+        """
+        grace = args.get("grace_seconds", current_app.config["SECRET_GRACE_SECONDS"])
+        return deliveries.rotate_secret(db_session(), current_account().id, hook_id, utcnow(), timedelta(seconds=grace))
+
+
+@blp.route("/<hook_id>/recover")
+class HookRecover(MethodView):
+    @blp.arguments(RecoverArgs)
+    @blp.response(202, RecoveredSchema)
+    @blp.alt_response(404, description="No such hook of yours")
+    @blp.alt_response(409, description="The hook is not active")
+    def post(self, args, hook_id):
+        """Deliver again every failed delivery since a time"""
+        count = deliveries.recover_hook(db_session(), current_account().id, hook_id, args["since"], utcnow())
+        background.wake(current_app)
+        return {"recovered": count}

@@ -1,8 +1,11 @@
 """Schemas of /hooks."""
 
+from datetime import UTC
+
 import marshmallow as ma
 
 from ... import catalog
+from ..deliveries.schemas import AttemptSchema
 
 FILTERS_HELP = (
     "Every condition must hold. Keys are dotted payload paths; a value means equals, a list means "
@@ -57,3 +60,31 @@ class HookListArgs(ma.Schema):
 
 class DeleteByUrlArgs(ma.Schema):
     target_url = ma.fields.String(required=True, metadata={"description": "Every hook of yours on this URL goes."})
+
+
+class HookSecretSchema(HookSchema):
+    secret = ma.fields.String(required=True)
+    previous_secret_expires_at = ma.fields.DateTime(
+        allow_none=True, required=True, metadata={"description": "Until then the old secret signs too."}
+    )
+
+
+class RotateArgs(ma.Schema):
+    grace_seconds = ma.fields.Integer(
+        validate=ma.validate.Range(min=0, max=7 * 24 * 3600),
+        metadata={"description": "How long the old secret keeps signing; default 24 h."},
+    )
+
+
+class RecoverArgs(ma.Schema):
+    since = ma.fields.AwareDateTime(required=True, default_timezone=UTC)
+
+
+class RecoveredSchema(ma.Schema):
+    recovered = ma.fields.Integer(required=True, metadata={"description": "Deliveries queued again."})
+
+
+class HookTestSchema(ma.Schema):
+    webhook_id = ma.fields.String(required=True)
+    payload = ma.fields.Dict(required=True)
+    attempt = ma.fields.Nested(AttemptSchema, required=True)

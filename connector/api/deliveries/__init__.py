@@ -1,0 +1,1 @@
+"""The /deliveries resource: the delivery log."""

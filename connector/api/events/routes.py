@@ -1,0 +1,86 @@
+"""Publishing events (the scheduling platform) and polling them (subscribers without hooks)."""
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from sqlalchemy import select
+
+from ... import background
+from ...models import Event
+from ...services import publish, samples, utcnow
+from ..auth import current_account
+from ..session import db_session
+from ..triggers.schemas import PayloadSchema
+from .schemas import BatchPublishedSchema, EventInSchema, IdempotencyHeader, PollArgs, PublishedSchema
+
+blp = Blueprint("events", __name__, url_prefix="/api/v1/events", description="Publish and poll events.")
+
+
+def _publish(events: list[dict], headers: dict, make_response):
+    """Store, answer, and hand the new deliveries to this process's dispatcher at once."""
+    dispatcher = background.local_dispatcher(current_app)
+    lease = None
+    if dispatcher is not None:
+        lease = publish.Lease(dispatcher.owner, dispatcher.settings.lease)
+    key = headers.get("idempotency_key")
+    idempotency = (key, publish.request_hash(request.get_data())) if key else None
+    response, jobs, replayed = publish.publish_request(
+        db_session(),
+        current_account().id,
+        [publish.NewEvent(occurred_at=e.pop("occurred_at") or utcnow(), **e) for e in events],
+        utcnow(),
+        make_response=make_response,
+        idempotency=idempotency,
+        lease=lease,
+    )
+    if jobs:
+        dispatcher.submit(jobs)
+    return response, 202, ({"Idempotent-Replayed": "true"} if replayed else {})
+
+
+@blp.route("")
+class Events(MethodView):
+    @blp.arguments(IdempotencyHeader, location="headers")
+    @blp.arguments(EventInSchema)
+    @blp.response(202, PublishedSchema)
+    @blp.alt_response(409, description="Idempotency-Key reused with another body")
+    def post(self, headers, event):
+        """Publish an event
+
+        Routed to every trigger it belongs to and to every active hook of the account
+        on those triggers whose filters match. Answered only after the event and its
+        deliveries are stored; the first attempts start at once.
+        """
+        return _publish([event], headers, lambda answers: answers[0])
+
+    @blp.arguments(PollArgs, location="query")
+    @blp.response(200, PayloadSchema(many=True))
+    def get(self, args):
+        """Poll: payloads of a trigger, newest first
+
+        The same shape as a push. `after` (an event id) returns only newer ones.
+        """
+        account_id = current_account().id
+        after_seq = None
+        if args.get("after"):
+            after_seq = db_session().scalar(select(Event.seq).where(Event.id == args["after"], Event.account_id == account_id))
+            if after_seq is None:
+                abort(404, message=f"no event {args['after']!r}")
+        return samples.latest_payloads(db_session(), account_id, args["trigger"], args["limit"], after_seq)
+
+
+@blp.route("/batch")
+class EventBatch(MethodView):
+    @blp.arguments(IdempotencyHeader, location="headers")
+    @blp.arguments(EventInSchema(many=True))
+    @blp.response(202, BatchPublishedSchema)
+    @blp.alt_response(409, description="Idempotency-Key reused with another body")
+    def post(self, headers, events):
+        """Publish several events in one transaction
+
+        A list of the same objects as `POST /events`; all are stored or none.
+        """
+        most = current_app.config["MAX_BATCH_EVENTS"]
+        if not events or len(events) > most:
+            abort(422, message=f"a batch holds 1 to {most} events", errors={"json": f"1 to {most} events"})
+        return _publish(events, headers, lambda answers: {"events": answers, "deliveries": sum(a["deliveries"] for a in answers)})

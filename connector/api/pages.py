@@ -1,0 +1,19 @@
+"""Pagination of SQLAlchemy queries for flask-smorest."""
+
+from flask_smorest import Page
+from sqlalchemy import func, select
+
+from .session import db_session
+
+
+class QueryPage(Page):
+    """Pages of a SQLAlchemy select, counted and sliced in the database."""
+
+    @property
+    def item_count(self):
+        return db_session().scalar(select(func.count()).select_from(self.collection.subquery()))
+
+    @property
+    def items(self):
+        query = self.collection.offset(self.page_params.first_item).limit(self.page_params.page_size)
+        return list(db_session().scalars(query))

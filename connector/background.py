@@ -1,0 +1,86 @@
+"""The app's background work: a dispatcher and the scheduler, kept in app.extensions."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from datetime import timedelta
+
+from flask import Flask
+
+from .db import Database
+from .delivery.dispatcher import Dispatcher, DispatcherSettings
+from .delivery.retry import RetryPolicy
+from .scheduler import make_scheduler
+from .services import housekeeping, utcnow
+
+DISPATCHER = "connector.dispatcher"
+SCHEDULER = "connector.scheduler"
+
+
+def retry_policy(app: Flask) -> RetryPolicy:
+    return RetryPolicy.from_config(app.config["RETRY_SCHEDULE"], jitter=float(app.config["RETRY_JITTER"]))
+
+
+def make_dispatcher(app: Flask) -> Dispatcher:
+    c = app.config
+    settings = DispatcherSettings(
+        lease=timedelta(seconds=float(c["LEASE_SECONDS"])),
+        poll_interval=float(c["POLL_INTERVAL"]),
+        timeout=float(c["DELIVERY_TIMEOUT"]),
+        max_response_bytes=int(c["MAX_RESPONSE_BYTES"]),
+        per_host_limit=int(c["PER_HOST_CONCURRENCY"]),
+        total_limit=int(c["TOTAL_CONCURRENCY"]),
+    )
+    owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+    database: Database = app.extensions["connector.db"]
+    return Dispatcher(database.sessions, owner, retry_policy(app), settings)
+
+
+def run_housekeeping(app: Flask) -> None:
+    c = app.config
+    with app.extensions["connector.db"].session() as session:
+        now = utcnow()
+        housekeeping.disable_failing_hooks(session, now, timedelta(seconds=float(c["DISABLE_AFTER_SECONDS"])))
+        housekeeping.purge(session, now, timedelta(days=float(c["RETENTION_DAYS"])))
+
+
+def start(app: Flask) -> Dispatcher:
+    """Start this process's dispatcher and scheduler once; later calls return the running one."""
+    if DISPATCHER in app.extensions:
+        return app.extensions[DISPATCHER]
+    dispatcher = make_dispatcher(app)
+    dispatcher.start()
+    scheduler = make_scheduler(
+        dispatcher.wake,
+        lambda: run_housekeeping(app),
+        float(app.config["POLL_INTERVAL"]),
+        float(app.config["HOUSEKEEPING_INTERVAL"]),
+    )
+    scheduler.start()
+    app.extensions[DISPATCHER] = dispatcher
+    app.extensions[SCHEDULER] = scheduler
+    return dispatcher
+
+
+def stop(app: Flask, timeout: float = 10.0) -> None:
+    """Stop the scheduler, then the dispatcher: in-flight attempts finish or are given back."""
+    scheduler = app.extensions.pop(SCHEDULER, None)
+    if scheduler is not None:
+        scheduler.shutdown(wait=False)
+    dispatcher = app.extensions.pop(DISPATCHER, None)
+    if dispatcher is not None:
+        dispatcher.stop(timeout)
+
+
+def local_dispatcher(app: Flask) -> Dispatcher | None:
+    dispatcher = app.extensions.get(DISPATCHER)
+    return dispatcher if dispatcher is not None and dispatcher.running else None
+
+
+def wake(app: Flask) -> None:
+    """Tell this process's dispatcher that deliveries may be due now."""
+    dispatcher = local_dispatcher(app)
+    if dispatcher is not None:
+        dispatcher.wake()

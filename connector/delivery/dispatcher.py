@@ -1,0 +1,232 @@
+"""The dispatcher: claims due deliveries, sends them concurrently, records the attempts in batches.
+
+It runs an asyncio loop in a thread of its own, isolated from the web server. The
+database work (claim, load, record) runs on one helper thread, in batches, so the
+loop never waits on the database and the database sees few, large transactions.
+New deliveries from this process's ingest arrive through `submit()` already leased,
+so the first attempt starts right after the ingest commits, without a claim query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import store
+from .jobs import Job
+from .retry import RetryPolicy
+from .signing import webhook_headers
+from .transport import AsyncTransport, AttemptResult, Outgoing
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DispatcherSettings:
+    batch_size: int = 500  # deliveries claimed per query
+    max_outstanding: int = 4096  # claimed and not yet recorded, all hooks together
+    per_hook_outstanding: int = 64  # beyond this a hook's deliveries are left for later claims
+    lease: timedelta = timedelta(seconds=120)
+    poll_interval: float = 1.0  # the longest the dispatcher sleeps without a wake
+    timeout: float = 10.0
+    max_response_bytes: int = 4096
+    per_host_limit: int = 16
+    total_limit: int = 256
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        owner: str,
+        policy: RetryPolicy,
+        settings: DispatcherSettings = DispatcherSettings(),
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        from ..services import utcnow
+
+        self.sessions = sessions
+        self.owner = owner
+        self.policy = policy
+        self.settings = settings
+        self.clock = clock or utcnow
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatcher-db")
+        self._started = threading.Event()
+        self._stopping = False
+        self._outstanding: Counter[str] = Counter()
+        self._in_hand: set[str] = set()
+        self._results: list[tuple[Job, AttemptResult]] = []
+
+    # ----- control, from any thread -----
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._main, name=f"dispatcher-{self.owner}", daemon=True)
+            self._thread.start()
+            self._started.wait(10)
+
+    def wake(self) -> None:
+        """Something may be due: look now instead of at the next tick."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake.set)
+
+    def submit(self, jobs: Sequence[Job]) -> None:
+        """Send deliveries that were leased to this dispatcher when they were stored."""
+        loop = self._loop
+        if jobs and loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._take, list(jobs))
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop claiming; let attempts in flight finish for up to `timeout`; give back the rest."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        loop.call_soon_threadsafe(self._begin_stop, timeout)
+        thread.join(timeout + 10)
+        self._db.shutdown(wait=True)
+        self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # ----- the loop -----
+
+    def _main(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._run())
+        finally:
+            loop.close()
+
+    async def _run(self) -> None:
+        self._wake = asyncio.Event()
+        self._recorded = asyncio.Event()
+        self._stop_deadline: float | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self.transport = AsyncTransport(
+            timeout=self.settings.timeout,
+            max_response_bytes=self.settings.max_response_bytes,
+            per_host_limit=self.settings.per_host_limit,
+            total_limit=self.settings.total_limit,
+        )
+        recorder = asyncio.create_task(self._record_loop())
+        self._started.set()
+        try:
+            while not self._stopping:
+                claimed = await self._claim()
+                if claimed < self.settings.batch_size or self._full():
+                    await self._sleep()
+            await self._drain()
+        finally:
+            recorder.cancel()
+            await self._flush()
+            await self.transport.close()
+
+    def _full(self) -> bool:
+        return len(self._in_hand) >= self.settings.max_outstanding
+
+    async def _sleep(self) -> None:
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval)
+        except TimeoutError:
+            pass
+
+    async def _claim(self) -> int:
+        room = self.settings.max_outstanding - len(self._in_hand)
+        if room <= 0:
+            return 0
+        busy = [hook for hook, n in self._outstanding.items() if n >= self.settings.per_hook_outstanding]
+        limit = min(room, self.settings.batch_size)
+        try:
+            jobs = await asyncio.get_running_loop().run_in_executor(self._db, self._claim_jobs, limit, busy)
+        except Exception:  # the database may be away for a while: keep going, try again later
+            log.exception("claiming due deliveries failed")
+            return 0
+        self._take(jobs)
+        return len(jobs)
+
+    def _claim_jobs(self, limit: int, busy: list[str]) -> list[Job]:
+        now = self.clock()
+        with self.sessions() as session:
+            ids = store.claim_due(session, self.owner, now, self.settings.lease, limit, busy)
+            return store.load_jobs(session, ids, now)
+
+    def _take(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            if job.delivery_id in self._in_hand:
+                continue
+            self._in_hand.add(job.delivery_id)
+            self._outstanding[job.hook_id] += 1
+            task = asyncio.get_running_loop().create_task(self._send(job))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, job: Job) -> None:
+        headers = webhook_headers(job.delivery_id, int(time.time()), job.body, job.secrets)
+        result = await self.transport.send(Outgoing(job.url, job.body, headers))
+        self._results.append((job, result))
+        self._recorded.set()
+
+    async def _record_loop(self) -> None:
+        while True:
+            await self._recorded.wait()
+            self._recorded.clear()
+            await self._flush()
+
+    async def _flush(self) -> None:
+        if not self._results:
+            return
+        batch, self._results = self._results, []
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._db, self._record, batch)
+        except Exception:
+            # Not recorded: the leases run out and the deliveries are attempted again (at least once).
+            log.exception("recording %d attempts failed", len(batch))
+        for job, _ in batch:
+            self._in_hand.discard(job.delivery_id)
+            self._outstanding[job.hook_id] -= 1
+            if self._outstanding[job.hook_id] <= 0:
+                del self._outstanding[job.hook_id]
+        if not self._full():
+            self._wake.set()
+
+    def _record(self, batch: list[tuple[Job, AttemptResult]]) -> None:
+        with self.sessions() as session:
+            store.record(session, self.owner, batch, self.clock(), self.policy)
+
+    # ----- stopping -----
+
+    def _begin_stop(self, timeout: float) -> None:
+        self._stopping = True
+        self._stop_deadline = time.monotonic() + timeout
+        self._wake.set()
+
+    async def _drain(self) -> None:
+        """Wait for attempts in flight until the deadline, then cancel the rest and release them."""
+        deadline = self._stop_deadline or time.monotonic()
+        pending = set(self._tasks)
+        if pending:
+            _, pending = await asyncio.wait(pending, timeout=max(0.0, deadline - time.monotonic()))
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        await self._flush()
+        unsent = list(self._in_hand)
+        if unsent:
+            with self.sessions() as session:
+                store.release(session, self.owner, unsent)

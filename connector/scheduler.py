@@ -1,0 +1,37 @@
+"""The in-process clock (APScheduler 3): wakes the dispatcher for due retries, runs housekeeping.
+
+Durable state lives in the connector's tables; no job store is used, so nothing here
+needs to survive a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+log = logging.getLogger(__name__)
+
+
+def make_scheduler(
+    wake: Callable[[], None],
+    housekeeping: Callable[[], None],
+    wake_interval: float,
+    housekeeping_interval: float,
+) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
+    scheduler.add_job(wake, "interval", seconds=wake_interval, id="dispatch-due")
+    scheduler.add_job(_logged(housekeeping), "interval", seconds=housekeeping_interval, id="housekeeping")
+    return scheduler
+
+
+def _logged(job: Callable[[], None]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            job()
+        except Exception:
+            log.exception("housekeeping failed")
+
+    return run

@@ -1,0 +1,186 @@
+"""Publishing events: route each to its triggers and matching hooks, store event and deliveries at once."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .. import filters, payloads
+from ..delivery.jobs import Job
+from ..delivery.store import hook_secrets
+from ..ids import new_id
+from ..models import Delivery, Event, EventTrigger, Hook, IdempotencyKey
+from .errors import Conflict
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    object: str
+    event: str
+    role: int
+    occurred_at: datetime
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Deliveries stored already leased to this process's dispatcher, which sends them at once."""
+
+    owner: str
+    duration: timedelta
+
+
+@dataclass
+class _Stored:
+    id: str
+    object: str
+    event: str
+    role: int
+    occurred_at: datetime
+    data: dict[str, Any]
+
+
+def request_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def publish(
+    session: Session,
+    account_id: int,
+    events: Sequence[NewEvent],
+    now: datetime,
+    lease: Lease | None = None,
+) -> tuple[list[dict[str, Any]], list[Job]]:
+    """Store events and their deliveries in the session's transaction (the caller commits).
+
+    Returns one answer per event ({id, triggers, deliveries}) and the jobs to send
+    now when `lease` is given.
+    """
+    routes = [payloads.route(e.object, e.event, e.data) for e in events]
+    wanted = {t for triggers in routes for t in triggers}
+    hooks: dict[str, list[Hook]] = {}
+    if wanted:
+        for hook in session.scalars(
+            select(Hook).where(Hook.account_id == account_id, Hook.status == "active", Hook.trigger.in_(wanted))
+        ):
+            hooks.setdefault(hook.trigger, []).append(hook)
+
+    stored = [_Stored(new_id("evt"), e.object, e.event, e.role, e.occurred_at, e.data) for e in events]
+    seqs = (
+        session.execute(
+            insert(Event).returning(Event.seq, sort_by_parameter_order=True),
+            [
+                {
+                    "id": s.id,
+                    "account_id": account_id,
+                    "object": s.object,
+                    "event": s.event,
+                    "role": s.role,
+                    "occurred_at": s.occurred_at,
+                    "received_at": now,
+                    "data": s.data,
+                }
+                for s in stored
+            ],
+        )
+        .scalars()
+        .all()
+    )
+
+    event_triggers, deliveries, jobs, answers = [], [], [], []
+    for seq, event, triggers in zip(seqs, stored, routes, strict=True):
+        count = 0
+        for trigger in triggers:
+            event_triggers.append({"event_seq": seq, "trigger": trigger, "account_id": account_id})
+            candidates = hooks.get(trigger, ())
+            if not candidates:
+                continue
+            payload = payloads.build(event, trigger)
+            body = None
+            for hook in candidates:
+                if not filters.matches(hook.filters, payload):
+                    continue
+                delivery_id = new_id("msg")
+                deliveries.append(
+                    {
+                        "id": delivery_id,
+                        "account_id": account_id,
+                        "hook_id": hook.id,
+                        "event_seq": seq,
+                        "trigger": trigger,
+                        "status": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "lease_owner": lease.owner if lease else None,
+                        "lease_expires_at": now + lease.duration if lease else None,
+                        "created_at": now,
+                    }
+                )
+                if lease:
+                    body = body or payloads.encode(payload)
+                    secrets = hook_secrets(hook.secret, hook.previous_secret, hook.previous_secret_expires_at, now)
+                    jobs.append(Job(delivery_id, hook.id, hook.target_url, body, secrets, 0))
+                count += 1
+        answers.append({"id": event.id, "triggers": list(triggers), "deliveries": count})
+    if event_triggers:
+        session.execute(insert(EventTrigger), event_triggers)
+    if deliveries:
+        session.execute(insert(Delivery), deliveries)
+    return answers, jobs
+
+
+def replay(session: Session, account_id: int, key: str, body_hash: str) -> Any | None:
+    """The stored answer for a repeated Idempotency-Key; a 409 if the body differs."""
+    row = session.get(IdempotencyKey, (account_id, key))
+    if row is None:
+        return None
+    if row.request_hash != body_hash:
+        raise Conflict(f"Idempotency-Key {key!r} was used with another request body")
+    return row.response
+
+
+def remember(session: Session, account_id: int, key: str, body_hash: str, response: Any, now: datetime) -> None:
+    session.add(IdempotencyKey(account_id=account_id, key=key, request_hash=body_hash, response=response, created_at=now))
+
+
+def publish_request(
+    session: Session,
+    account_id: int,
+    events: Sequence[NewEvent],
+    now: datetime,
+    *,
+    make_response: Any,
+    idempotency: tuple[str, str] | None = None,
+    lease: Lease | None = None,
+) -> tuple[Any, list[Job], bool]:
+    """One publish request, committed: (response, jobs to send now, whether it was a replay).
+
+    With an Idempotency-Key the first answer is stored in the same transaction as
+    the events, so a repeat returns it and stores nothing new.
+    """
+    if idempotency:
+        stored = replay(session, account_id, *idempotency)
+        if stored is not None:
+            return stored, [], True
+    answers, jobs = publish(session, account_id, events, now, lease)
+    response = make_response(answers)
+    if idempotency:
+        remember(session, account_id, *idempotency, response, now)
+    try:
+        session.commit()
+    except IntegrityError:
+        # The same key was committed by a concurrent request in the meantime.
+        session.rollback()
+        if idempotency:
+            stored = replay(session, account_id, *idempotency)
+            if stored is not None:
+                return stored, [], True
+        raise
+    return response, jobs, False
