@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +27,7 @@ class NewEvent:
     role: int
     occurred_at: datetime
     data: dict[str, Any]
+    id: str = field(default_factory=lambda: new_id("evt"))
 
 
 @dataclass(frozen=True)
@@ -35,16 +36,6 @@ class Lease:
 
     owner: str
     duration: timedelta
-
-
-@dataclass
-class _Stored:
-    id: str
-    object: str
-    event: str
-    role: int
-    occurred_at: datetime
-    data: dict[str, Any]
 
 
 def request_hash(body: bytes) -> str:
@@ -72,7 +63,6 @@ def publish(
         ):
             hooks.setdefault(hook.trigger, []).append(hook)
 
-    stored = [_Stored(new_id("evt"), e.object, e.event, e.role, e.occurred_at, e.data) for e in events]
     seqs = (
         session.execute(
             insert(Event).returning(Event.seq, sort_by_parameter_order=True),
@@ -87,7 +77,7 @@ def publish(
                     "received_at": now,
                     "data": s.data,
                 }
-                for s in stored
+                for s in events
             ],
         )
         .scalars()
@@ -95,7 +85,7 @@ def publish(
     )
 
     event_triggers, deliveries, jobs, answers = [], [], [], []
-    for seq, event, triggers in zip(seqs, stored, routes, strict=True):
+    for seq, event, triggers in zip(seqs, events, routes, strict=True):
         count = 0
         for trigger in triggers:
             event_triggers.append({"event_seq": seq, "trigger": trigger, "account_id": account_id})
