@@ -30,17 +30,26 @@ from .transport import AsyncTransport, AttemptResult, Outgoing
 log = logging.getLogger(__name__)
 
 
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop where it is installed (Linux, macOS): the same aiohttp code runs markedly faster."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 @dataclass(frozen=True)
 class DispatcherSettings:
     batch_size: int = 500  # deliveries claimed per query
     max_outstanding: int = 4096  # claimed and not yet recorded, all hooks together
-    per_hook_outstanding: int = 64  # beyond this a hook's deliveries are left for later claims
+    per_hook_outstanding: int = 1000  # beyond this a hook's deliveries are left for later claims
     lease: timedelta = timedelta(seconds=120)
     poll_interval: float = 1.0  # the longest the dispatcher sleeps without a wake
     timeout: float = 10.0
     max_response_bytes: int = 4096
-    per_host_limit: int = 16
-    total_limit: int = 256
+    per_host_limit: int = 64
+    total_limit: int = 512
 
 
 class Dispatcher:
@@ -105,7 +114,7 @@ class Dispatcher:
     # ----- the loop -----
 
     def _main(self) -> None:
-        loop = asyncio.new_event_loop()
+        loop = new_event_loop()
         self._loop = loop
         try:
             loop.run_until_complete(self._run())

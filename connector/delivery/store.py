@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import Connection, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from .. import payloads
@@ -22,6 +22,8 @@ from .retry import RetryPolicy, Verdict, classify, parse_retry_after
 from .transport import AttemptResult
 
 GONE_REASON = "the target answered 410 Gone: subscription ended"
+# The hot statements use the tables directly: Core, without the ORM's per-statement work.
+_DELIVERIES = Delivery.__table__
 
 
 def hook_secrets(secret: str, previous: str | None, previous_expires_at: datetime | None, now: datetime) -> tuple[str, ...]:
@@ -44,61 +46,81 @@ def claim_due(
     On PostgreSQL the rows are locked with FOR UPDATE SKIP LOCKED, so dispatchers
     claiming at once never wait on, nor take, each other's rows.
     """
+    d, hooks = _DELIVERIES.c, Hook.__table__.c
     due = (
-        select(Delivery.id)
-        .join(Hook, Hook.id == Delivery.hook_id)
+        select(d.id)
+        .join(Hook.__table__, hooks.id == d.hook_id)
         .where(
-            Delivery.status == "pending",
-            Delivery.next_attempt_at <= now,
-            or_(Delivery.lease_expires_at.is_(None), Delivery.lease_expires_at <= now),
-            Hook.status == "active",
+            d.status == "pending",
+            d.next_attempt_at <= now,
+            or_(d.lease_expires_at.is_(None), d.lease_expires_at <= now),
+            hooks.status == "active",
         )
-        .order_by(Delivery.next_attempt_at)
+        .order_by(d.next_attempt_at)
         .limit(limit)
     )
     skip = list(skip_hooks)
     if skip:
-        due = due.where(Delivery.hook_id.not_in(skip))
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True, of=Delivery)
-    claimed = session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(due.scalar_subquery()))
+        due = due.where(d.hook_id.not_in(skip))
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True, of=_DELIVERIES)
+    claimed = conn.execute(
+        update(_DELIVERIES)
+        .where(d.id.in_(due.scalar_subquery()))
         .values(lease_owner=owner, lease_expires_at=now + lease)
-        .returning(Delivery.id)
+        .returning(d.id)
     ).scalars()
     ids = list(claimed)
     session.commit()
     return ids
 
 
+@dataclass(frozen=True, slots=True)
+class _EventRow:
+    """The columns of an event that a payload is built from (no ORM identity to expire)."""
+
+    seq: int
+    id: str
+    object: str
+    event: str
+    role: int
+    occurred_at: datetime
+    data: dict
+
+
 def load_jobs(session: Session, delivery_ids: Sequence[str], now: datetime) -> list[Job]:
     """The claimed deliveries as jobs: target, signing secrets and the payload's exact bytes."""
     if not delivery_ids:
         return []
-    rows = session.execute(
+    d, h, e = _DELIVERIES.c, Hook.__table__.c, Event.__table__.c
+    rows = session.connection().execute(
         select(
-            Delivery.id,
-            Delivery.hook_id,
-            Delivery.trigger,
-            Delivery.attempts,
-            Hook.target_url,
-            Hook.secret,
-            Hook.previous_secret,
-            Hook.previous_secret_expires_at,
-            Event,
+            d.id,
+            d.hook_id,
+            d.trigger,
+            d.attempts,
+            d.event_seq,
+            h.target_url,
+            h.secret,
+            h.previous_secret,
+            h.previous_secret_expires_at,
         )
-        .join(Hook, Hook.id == Delivery.hook_id)
-        .join(Event, Event.seq == Delivery.event_seq)
-        .where(Delivery.id.in_(delivery_ids))
+        .join(Hook.__table__, h.id == d.hook_id)
+        .where(d.id.in_(delivery_ids))
     ).all()
+    event_columns = (e.seq, e.id, e.object, e.event, e.role, e.occurred_at, e.data)
+    events = {
+        row.seq: _EventRow(*row)
+        for row in session.connection().execute(select(*event_columns).where(e.seq.in_({r.event_seq for r in rows})))
+    }
     session.rollback()  # read only: end the transaction, keep nothing open between batches
     bodies: dict[tuple[int, str], bytes] = {}
     jobs = []
     for row in rows:
-        key = (row.Event.seq, row.trigger)
+        key = (row.event_seq, row.trigger)
         if key not in bodies:
-            bodies[key] = payloads.encode(payloads.build(row.Event, row.trigger))
+            bodies[key] = payloads.encode(payloads.build(events[row.event_seq], row.trigger))
         secrets = hook_secrets(row.secret, row.previous_secret, row.previous_secret_expires_at, now)
         jobs.append(Job(row.id, row.hook_id, row.target_url, bodies[key], secrets, row.attempts))
     return jobs
@@ -142,13 +164,14 @@ def record(
 ) -> list[Outcome]:
     """Record a batch of attempts and move each delivery on, in one transaction.
 
-    Only deliveries still leased to `owner` and still pending change: if a lease
-    ran out and another dispatcher took over, its record stands.
+    Only deliveries still leased to `owner` change: if a lease ran out and another
+    dispatcher took over, or the delivery was cancelled meanwhile, that record stands.
     """
     if not results:
         return []
     outcomes = [decide(job, result, now, policy, rand()) for job, result in results]
-    session.execute(
+    conn = session.connection()
+    conn.execute(
         Attempt.__table__.insert(),
         [
             {
@@ -163,84 +186,97 @@ def record(
             for (job, result), outcome in zip(results, outcomes, strict=True)
         ],
     )
-    table = Delivery.__table__
-    session.execute(
-        update(table)
-        .where(
-            table.c.id == bindparam("b_id"),
-            table.c.lease_owner == owner,
-            table.c.status == "pending",
+    # Successes (nearly all of them) move on in one statement per status code; the rest one by one.
+    succeeded: dict[int | None, list[str]] = {}
+    others = []
+    for (job, result), outcome in zip(results, outcomes, strict=True):
+        if outcome.verdict is Verdict.SUCCEEDED:
+            succeeded.setdefault(result.status_code, []).append(job.delivery_id)
+        else:
+            others.append(
+                {
+                    "b_id": job.delivery_id,
+                    "b_status": "pending" if outcome.next_attempt_at else "failed",
+                    "b_next": outcome.next_attempt_at,
+                    "b_at": result.started_at,
+                    "b_code": result.status_code,
+                    "b_error": result.error,
+                }
+            )
+    # Ours only while we hold the lease: every path that changes a delivery's status clears it.
+    # (No status test here: SQLite would pick the status index over the primary key.)
+    moved = (_DELIVERIES.c.lease_owner == owner,)
+    for code, ids in succeeded.items():
+        conn.execute(
+            update(_DELIVERIES)
+            .where(_DELIVERIES.c.id.in_(ids), *moved)
+            .values(
+                status="succeeded",
+                attempts=_DELIVERIES.c.attempts + 1,
+                next_attempt_at=None,
+                lease_owner=None,
+                lease_expires_at=None,
+                last_attempt_at=now,
+                last_status_code=code,
+                last_error=None,
+            )
         )
-        .values(
-            status=bindparam("b_status"),
-            attempts=table.c.attempts + 1,
-            next_attempt_at=bindparam("b_next"),
-            lease_owner=None,
-            lease_expires_at=None,
-            last_attempt_at=bindparam("b_at"),
-            last_status_code=bindparam("b_code"),
-            last_error=bindparam("b_error"),
-        ),
-        [
-            {
-                "b_id": job.delivery_id,
-                "b_status": {"succeeded": "succeeded", "retry": "pending"}.get(_attempt_outcome(outcome), "failed"),
-                "b_next": outcome.next_attempt_at,
-                "b_at": result.started_at,
-                "b_code": result.status_code,
-                "b_error": result.error,
-            }
-            for (job, result), outcome in zip(results, outcomes, strict=True)
-        ],
-        execution_options={"synchronize_session": False},
-    )
-    _update_hooks(session, outcomes, now)
+    if others:
+        conn.execute(
+            update(_DELIVERIES)
+            .where(_DELIVERIES.c.id == bindparam("b_id"), *moved)
+            .values(
+                status=bindparam("b_status"),
+                attempts=_DELIVERIES.c.attempts + 1,
+                next_attempt_at=bindparam("b_next"),
+                lease_owner=None,
+                lease_expires_at=None,
+                last_attempt_at=bindparam("b_at"),
+                last_status_code=bindparam("b_code"),
+                last_error=bindparam("b_error"),
+            ),
+            others,
+        )
+    _update_hooks(conn, outcomes, now)
     session.commit()
     return outcomes
 
 
-def _update_hooks(session: Session, outcomes: Sequence[Outcome], now: datetime) -> None:
+def _update_hooks(conn: Connection, outcomes: Sequence[Outcome], now: datetime) -> None:
     succeeded = {o.hook_id for o in outcomes if o.verdict is Verdict.SUCCEEDED}
     failed = {o.hook_id for o in outcomes if o.verdict is Verdict.RETRY} - succeeded
     gone = {o.hook_id for o in outcomes if o.verdict is Verdict.GONE}
+    hooks = Hook.__table__
     if succeeded:
-        session.execute(
-            update(Hook).where(Hook.id.in_(succeeded)).values(last_success_at=now, failing_since=None),
-            execution_options={"synchronize_session": False},
-        )
+        conn.execute(update(hooks).where(hooks.c.id.in_(succeeded)).values(last_success_at=now, failing_since=None))
     if failed:
-        session.execute(
-            update(Hook).where(Hook.id.in_(failed), Hook.failing_since.is_(None)).values(failing_since=now),
-            execution_options={"synchronize_session": False},
-        )
+        conn.execute(update(hooks).where(hooks.c.id.in_(failed), hooks.c.failing_since.is_(None)).values(failing_since=now))
     if gone:
-        end_hooks(session, gone, GONE_REASON, now)
+        end_hooks(conn, gone, GONE_REASON, now)
 
 
-def end_hooks(session: Session, hook_ids: Iterable[str], reason: str, now: datetime) -> None:
+def end_hooks(conn: Connection | Session, hook_ids: Iterable[str], reason: str, now: datetime) -> None:
     """Disable hooks with a reason and cancel their pending deliveries (caller commits)."""
     ids = list(hook_ids)
-    session.execute(
-        update(Hook)
-        .where(Hook.id.in_(ids), Hook.status.in_(("active", "paused")))
-        .values(status="disabled", disabled_reason=reason, updated_at=now),
-        execution_options={"synchronize_session": False},
+    hooks = Hook.__table__
+    conn.execute(
+        update(hooks)
+        .where(hooks.c.id.in_(ids), hooks.c.status.in_(("active", "paused")))
+        .values(status="disabled", disabled_reason=reason, updated_at=now)
     )
-    session.execute(
-        update(Delivery)
-        .where(Delivery.hook_id.in_(ids), Delivery.status == "pending")
-        .values(status="cancelled", next_attempt_at=None, lease_owner=None, lease_expires_at=None, last_error=reason),
-        execution_options={"synchronize_session": False},
+    conn.execute(
+        update(_DELIVERIES)
+        .where(_DELIVERIES.c.hook_id.in_(ids), _DELIVERIES.c.status == "pending")
+        .values(status="cancelled", next_attempt_at=None, lease_owner=None, lease_expires_at=None, last_error=reason)
     )
 
 
 def release(session: Session, owner: str, delivery_ids: Sequence[str]) -> None:
     """Give back leases without an attempt (shutdown): the deliveries are due again at once."""
     if delivery_ids:
-        session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(list(delivery_ids)), Delivery.lease_owner == owner)
-            .values(lease_owner=None, lease_expires_at=None),
-            execution_options={"synchronize_session": False},
+        session.connection().execute(
+            update(_DELIVERIES)
+            .where(_DELIVERIES.c.id.in_(list(delivery_ids)), _DELIVERIES.c.lease_owner == owner)
+            .values(lease_owner=None, lease_expires_at=None)
         )
     session.commit()
