@@ -46,21 +46,22 @@ def run_housekeeping(app: Flask) -> None:
         housekeeping.purge(session, now, timedelta(days=float(c["RETENTION_DAYS"])))
 
 
-def start(app: Flask) -> Dispatcher:
-    """Start this process's dispatcher and scheduler once; later calls return the running one."""
+def start(app: Flask, scheduler: bool = True) -> Dispatcher:
+    """Start this process's dispatcher (and scheduler) once; later calls return the running one."""
     if DISPATCHER in app.extensions:
         return app.extensions[DISPATCHER]
     dispatcher = make_dispatcher(app)
     dispatcher.start()
-    scheduler = make_scheduler(
-        dispatcher.wake,
-        lambda: run_housekeeping(app),
-        float(app.config["POLL_INTERVAL"]),
-        float(app.config["HOUSEKEEPING_INTERVAL"]),
-    )
-    scheduler.start()
     app.extensions[DISPATCHER] = dispatcher
-    app.extensions[SCHEDULER] = scheduler
+    if scheduler:
+        clock = make_scheduler(
+            dispatcher.wake,
+            lambda: run_housekeeping(app),
+            float(app.config["POLL_INTERVAL"]),
+            float(app.config["HOUSEKEEPING_INTERVAL"]),
+        )
+        clock.start()
+        app.extensions[SCHEDULER] = clock
     return dispatcher
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 import threading
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup, ScriptInfo, with_appcontext
 
 from . import background
 from .db import Database
@@ -139,19 +142,40 @@ API key (shown once; `flask --app wsgi keys issue {account}` makes another):
 
 
 @click.command("worker")
+@click.option("--processes", default=1, show_default=True, help="Dispatcher processes (each its own GIL and event loop).")
 @click.option("--stop-timeout", default=10.0, show_default=True, help="Seconds in-flight attempts get on SIGTERM.")
+@click.option("--no-scheduler", is_flag=True, hidden=True, help="A helper process of another worker.")
+@click.pass_context
 @with_appcontext
-def worker(stop_timeout: float) -> None:
-    """Run a dispatcher and the scheduler, no HTTP, until SIGTERM or SIGINT."""
+def worker(ctx: click.Context, processes: int, stop_timeout: float, no_scheduler: bool) -> None:
+    """Run dispatchers and the scheduler, no HTTP, until SIGTERM or SIGINT.
+
+    With --processes N this process and N-1 helpers deliver from the same database;
+    the scheduler (housekeeping) runs in this one only.
+    """
     app = current_app._get_current_object()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    dispatcher = background.start(app)
+    app_path = ctx.find_object(ScriptInfo).app_import_path or "wsgi"
+    helpers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", app_path, "worker", "--no-scheduler", "--stop-timeout", str(stop_timeout)]
+        )
+        for _ in range(max(0, processes - 1))
+    ]
+    dispatcher = background.start(app, scheduler=not no_scheduler)
     click.echo(f"worker {dispatcher.owner} delivering from {_database().url}", err=True)
-    stop.wait()
+    parent = os.getppid()
+    while not stop.wait(1.0):
+        if no_scheduler and os.getppid() != parent:
+            break  # the worker that started this helper is gone
     click.echo("stopping: finishing attempts in flight", err=True)
+    for helper in helpers:
+        helper.send_signal(signal.SIGTERM)
     background.stop(app, stop_timeout)
+    for helper in helpers:
+        helper.wait(stop_timeout + 15)
 
 
 def init_cli(app: Flask) -> None:

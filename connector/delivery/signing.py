@@ -1,6 +1,7 @@
 """Standard Webhooks signing: secrets, signatures and the headers of each attempt."""
 
 import base64
+import functools
 import hashlib
 import hmac
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(token_bytes(24)).decode()
 
 
+@functools.lru_cache(maxsize=4096)
 def _key(secret: str) -> bytes:
     key = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
     if not key:
@@ -40,4 +42,6 @@ def webhook_headers(msg_id: str, timestamp: int, body: bytes, secrets: Sequence[
         "webhook-signature": " ".join(sign(s, msg_id, timestamp, body) for s in secrets),
         "content-type": "application/json",
         "user-agent": USER_AGENT,
+        # Never a compressed answer: only its first bytes are kept, and they should be readable.
+        "accept-encoding": "identity",
     }

@@ -94,21 +94,25 @@ def load_jobs(session: Session, delivery_ids: Sequence[str], now: datetime) -> l
     if not delivery_ids:
         return []
     d, h, e = _DELIVERIES.c, Hook.__table__.c, Event.__table__.c
-    rows = session.connection().execute(
-        select(
-            d.id,
-            d.hook_id,
-            d.trigger,
-            d.attempts,
-            d.event_seq,
-            h.target_url,
-            h.secret,
-            h.previous_secret,
-            h.previous_secret_expires_at,
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                d.id,
+                d.hook_id,
+                d.trigger,
+                d.attempts,
+                d.event_seq,
+                h.target_url,
+                h.secret,
+                h.previous_secret,
+                h.previous_secret_expires_at,
+            )
+            .join(Hook.__table__, h.id == d.hook_id)
+            .where(d.id.in_(delivery_ids))
         )
-        .join(Hook.__table__, h.id == d.hook_id)
-        .where(d.id.in_(delivery_ids))
-    ).all()
+        .all()
+    )
     event_columns = (e.seq, e.id, e.object, e.event, e.role, e.occurred_at, e.data)
     events = {
         row.seq: _EventRow(*row)

@@ -114,9 +114,11 @@ class _Recorder:
         )
 
 
-def _request_headers(out: Outgoing) -> dict[str, str]:
+def _request_headers(out: Outgoing) -> Mapping[str, str]:
     # We never decompress (a small gzip can expand enormously), so ask for
     # plain bytes: the recorded excerpt stays readable.
+    if "accept-encoding" in out.headers:  # signing.webhook_headers sets it, in lower case
+        return out.headers
     headers = dict(out.headers)
     if not any(name.lower() == "accept-encoding" for name in headers):
         headers["accept-encoding"] = "identity"
@@ -154,6 +156,7 @@ class AsyncTransport:
         self.total_limit = total_limit
         self._session: aiohttp.ClientSession | None = None
         self._host_slots: dict[str, asyncio.Semaphore] = {}
+        self._slots_by_url: dict[str, asyncio.Semaphore] = {}  # saves parsing the URL on every send
         self._total_slots = asyncio.Semaphore(total_limit)
 
     def _open(self) -> aiohttp.ClientSession:
@@ -168,12 +171,15 @@ class AsyncTransport:
 
     async def send(self, out: Outgoing) -> AttemptResult:
         """POST ``out`` once; network problems come back in the result, never raised."""
-        origin = _origin(out.url)
-        if origin not in self._host_slots:
-            self._host_slots[origin] = asyncio.Semaphore(self.per_host_limit)
+        slot = self._slots_by_url.get(out.url)
+        if slot is None:
+            origin = _origin(out.url)
+            if origin not in self._host_slots:
+                self._host_slots[origin] = asyncio.Semaphore(self.per_host_limit)
+            slot = self._slots_by_url[out.url] = self._host_slots[origin]
         # Host slot first: a request queued for a slow host must not sit on a
         # slot of the shared total while it waits.
-        async with self._host_slots[origin], self._total_slots:
+        async with slot, self._total_slots:
             return await self._attempt(out)
 
     async def _attempt(self, out: Outgoing) -> AttemptResult:
