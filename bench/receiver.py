@@ -50,7 +50,11 @@ class ReceiverProtocol(asyncio.Protocol):
 
     def handle(self, head: str, body: bytes) -> None:
         if head.startswith("GET /stats"):
-            stats = {"count": sum(self.stats.by_port.values()), "by_port": self.stats.by_port, "latencies_ms": self.stats.latencies_ms}
+            stats = {
+                "count": sum(self.stats.by_port.values()),
+                "by_port": self.stats.by_port,
+                "latencies_ms": self.stats.latencies_ms,
+            }
             payload = json.dumps(stats).encode()
             self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(payload), payload))
             return

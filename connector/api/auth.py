@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Flask, g, request
 from flask_smorest import abort
 
-from ..models import Account
 from ..services import accounts
 from .session import db_session
 
@@ -25,7 +24,7 @@ def _credentials() -> tuple[str, str | None] | None:
     return None
 
 
-def current_account() -> Account:
+def current_account() -> accounts.AccountView:
     return g.account
 
 

@@ -6,9 +6,10 @@ import hashlib
 import hmac
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -80,17 +81,31 @@ def revoke_key(session: Session, account_name: str, prefix: str, now: datetime) 
     return row
 
 
-def authenticate(session: Session, key: str, account_name: str | None = None) -> Account | None:
+# One query on every API request, built once: the key's hash and its account together.
+_KEY_AND_ACCOUNT = (
+    select(ApiKey.__table__.c.key_hash, ApiKey.__table__.c.revoked_at, *Account.__table__.c["id", "name", "created_at"])
+    .join(Account.__table__, Account.__table__.c.id == ApiKey.__table__.c.account_id)
+    .where(ApiKey.__table__.c.prefix == bindparam("prefix"))
+)
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """The account a request acts for (what /me shows)."""
+
+    id: int
+    name: str
+    created_at: datetime
+
+
+def authenticate(session: Session, key: str, account_name: str | None = None) -> AccountView | None:
     """The account a key belongs to, or None: unknown, malformed, revoked, or not that account's."""
     match = _KEY.match(key)
     if not match:
         return None
-    row = session.scalar(select(ApiKey).where(ApiKey.prefix == match.group(1)))
-    if row is None or row.revoked_at is not None:
+    row = session.connection().execute(_KEY_AND_ACCOUNT, {"prefix": match.group(1)}).first()
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, _hash(key)):
         return None
-    if not hmac.compare_digest(row.key_hash, _hash(key)):
+    if account_name is not None and row.name != account_name:
         return None
-    account = row.account
-    if account_name is not None and account.name != account_name:
-        return None
-    return account
+    return AccountView(row.id, row.name, row.created_at)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Row, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,14 @@ from ..delivery.store import hook_secrets
 from ..ids import new_id
 from ..models import Delivery, Event, EventTrigger, Hook, IdempotencyKey
 from .errors import Conflict
+
+_H = Hook.__table__.c
+_ACTIVE_HOOKS = select(
+    _H.id, _H.trigger, _H.target_url, _H.filters, _H.secret, _H.previous_secret, _H.previous_secret_expires_at
+).where(_H.account_id == bindparam("account_id"), _H.status == "active", _H.trigger.in_(bindparam("triggers", expanding=True)))
+_INSERT_EVENTS = insert(Event.__table__).returning(Event.__table__.c.seq, sort_by_parameter_order=True)
+_INSERT_EVENT_TRIGGERS = insert(EventTrigger.__table__)
+_INSERT_DELIVERIES = insert(Delivery.__table__)
 
 
 @dataclass(frozen=True)
@@ -56,16 +64,15 @@ def publish(
     """
     routes = [payloads.route(e.object, e.event, e.data) for e in events]
     wanted = {t for triggers in routes for t in triggers}
-    hooks: dict[str, list[Hook]] = {}
+    conn = session.connection()  # Core from here on, statements built once: this is the ingest hot path
+    hooks: dict[str, list[Row]] = {}
     if wanted:
-        for hook in session.scalars(
-            select(Hook).where(Hook.account_id == account_id, Hook.status == "active", Hook.trigger.in_(wanted))
-        ):
+        for hook in conn.execute(_ACTIVE_HOOKS, {"account_id": account_id, "triggers": list(wanted)}):
             hooks.setdefault(hook.trigger, []).append(hook)
 
     seqs = (
-        session.execute(
-            insert(Event).returning(Event.seq, sort_by_parameter_order=True),
+        conn.execute(
+            _INSERT_EVENTS,
             [
                 {
                     "id": s.id,
@@ -120,9 +127,9 @@ def publish(
                 count += 1
         answers.append({"id": event.id, "triggers": list(triggers), "deliveries": count})
     if event_triggers:
-        session.execute(insert(EventTrigger), event_triggers)
+        conn.execute(_INSERT_EVENT_TRIGGERS, event_triggers)
     if deliveries:
-        session.execute(insert(Delivery), deliveries)
+        conn.execute(_INSERT_DELIVERIES, deliveries)
     return answers, jobs
 
 

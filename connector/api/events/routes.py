@@ -40,8 +40,8 @@ def _publish(events: list[dict], headers: dict, make_response):
 
 @blp.route("")
 class Events(MethodView):
-    @blp.arguments(IdempotencyHeader, location="headers")
-    @blp.arguments(EventInSchema)
+    @blp.arguments(IdempotencyHeader(), location="headers")
+    @blp.arguments(EventInSchema())
     @blp.response(202, PublishedSchema)
     @blp.alt_response(409, description="Idempotency-Key reused with another body")
     def post(self, headers, event):
@@ -71,7 +71,7 @@ class Events(MethodView):
 
 @blp.route("/batch")
 class EventBatch(MethodView):
-    @blp.arguments(IdempotencyHeader, location="headers")
+    @blp.arguments(IdempotencyHeader(), location="headers")
     @blp.arguments(EventInSchema(many=True))
     @blp.response(202, BatchPublishedSchema)
     @blp.alt_response(409, description="Idempotency-Key reused with another body")
