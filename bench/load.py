@@ -68,3 +68,11 @@ def get_json(url: str) -> dict:
             return json.loads(await resp.read())
 
     return asyncio.run(fetch())
+
+
+def reset(url: str) -> None:
+    async def post():
+        async with aiohttp.ClientSession() as session, session.post(url) as resp:
+            await resp.read()
+
+    asyncio.run(post())

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..db import write_lock
 from . import store
 from .jobs import Job
 from .retry import RetryPolicy
@@ -172,7 +173,8 @@ class Dispatcher:
     def _claim_jobs(self, limit: int, busy: list[str]) -> list[Job]:
         now = self.clock()
         with self.sessions() as session:
-            ids = store.claim_due(session, self.owner, now, self.settings.lease, limit, busy)
+            with write_lock(session):
+                ids = store.claim_due(session, self.owner, now, self.settings.lease, limit, busy)
             return store.load_jobs(session, ids, now)
 
     def _take(self, jobs: list[Job]) -> None:
@@ -215,7 +217,7 @@ class Dispatcher:
             self._wake.set()
 
     def _record(self, batch: list[tuple[Job, AttemptResult]]) -> None:
-        with self.sessions() as session:
+        with self.sessions() as session, write_lock(session):
             store.record(session, self.owner, batch, self.clock(), self.policy)
 
     # ----- stopping -----
@@ -237,5 +239,5 @@ class Dispatcher:
         await self._flush()
         unsent = list(self._in_hand)
         if unsent:
-            with self.sessions() as session:
+            with self.sessions() as session, write_lock(session):
                 store.release(session, self.owner, unsent)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import filters, payloads
+from ..db import write_lock
 from ..delivery.jobs import Job
 from ..delivery.store import hook_secrets
 from ..ids import new_id
@@ -166,12 +167,13 @@ def publish_request(
         stored = replay(session, account_id, *idempotency)
         if stored is not None:
             return stored, [], True
-    answers, jobs = publish(session, account_id, events, now, lease)
-    response = make_response(answers)
-    if idempotency:
-        remember(session, account_id, *idempotency, response, now)
     try:
-        session.commit()
+        with write_lock(session):
+            answers, jobs = publish(session, account_id, events, now, lease)
+            response = make_response(answers)
+            if idempotency:
+                remember(session, account_id, *idempotency, response, now)
+            session.commit()
     except IntegrityError:
         # The same key was committed by a concurrent request in the meantime.
         session.rollback()

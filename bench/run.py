@@ -1,0 +1,386 @@
+"""The delivery benchmark: baselines and the connector, measured in the same run, as ratios.
+
+    python bench/run.py            # full run (~6 min), medians of 3
+    python bench/run.py --quick    # one run each, smaller loads (~2 min)
+
+Everything runs on 127.0.0.1 and stops by itself: every load is bounded in count and
+time. Prints one table and writes it as JSON to bench/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from bench import load, raw_sender  # noqa: E402
+
+PY = sys.executable
+PAD = "x" * 830  # makes each payload about 1 KB
+
+
+def free_ports(n: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+@contextmanager
+def receiver(ports: list[int], slow: list[int] = (), latency: bool = False):
+    args = [PY, os.path.join(ROOT, "bench", "receiver.py"), *map(str, ports)]
+    args += [f"--slow={p}" for p in slow] + (["--latency"] if latency else [])
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        yield lambda: load.get_json(f"http://127.0.0.1:{ports[0]}/stats")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def wait_http(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+def env_for(db_url: str, **extra: str) -> dict[str, str]:
+    return {**os.environ, "CONNECTOR_DATABASE_URL": db_url, **extra}
+
+
+def new_database(tmp: str, name: str) -> str:
+    path = os.path.join(tmp, f"{name}.sqlite")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.remove(path + suffix)
+    return f"sqlite:///{path}"
+
+
+def prepare(db_url: str, ports: list[int], events: int) -> str:
+    """An account with one hook per port and `events` published: events × ports due deliveries."""
+    from connector import create_app
+    from connector.services import accounts, publish, utcnow
+    from connector.services.hooks import create_hook
+
+    app = create_app({"DATABASE_URL": db_url, "DISPATCHER": False})
+    with app.extensions["connector.db"].session() as session:
+        account, key = accounts.create_account(session, "bench", utcnow())
+        for port in ports:
+            create_hook(session, account.id, trigger="purchase", target_url=f"http://127.0.0.1:{port}/hook", now=utcnow())
+        for start in range(0, events, 1000):
+            batch = [
+                publish.NewEvent("purchase", "purchase", 3, utcnow(), {"id": i, "product": "回数券 10回分", "note": PAD})
+                for i in range(start, min(events, start + 1000))
+            ]
+            publish.publish(session, account.id, batch, utcnow())
+            session.commit()
+    app.extensions["connector.db"].dispose()
+    return key
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, in MB."""
+    total = 0
+    for p in [pid, *children(pid)]:
+        try:
+            with open(f"/proc/{p}/status") as f:
+                total += int(next(line for line in f if line.startswith("VmRSS:")).split()[1])
+        except (OSError, StopIteration):
+            pass
+    return total / 1024
+
+
+def children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+def count_status(db_url: str, status: str) -> int:
+    import sqlite3
+
+    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as conn:
+        return conn.execute("SELECT count(*) FROM deliveries WHERE status = ?", (status,)).fetchone()[0]
+
+
+def drain(tmp: str, ports: list[int], events: int, processes: int) -> dict:
+    """Goal 1: deliver a backlog; the rate from the first attempt to the last, every attempt recorded."""
+    import sqlite3
+
+    db_url = new_database(tmp, "drain")
+    prepare(db_url, ports, events)
+    total = events * len(ports)
+    worker = subprocess.Popen(
+        [PY, "-m", "flask", "--app", "wsgi", "worker", "--processes", str(processes)],
+        cwd=ROOT,
+        env=env_for(db_url),
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 180
+    try:
+        while count_status(db_url, "succeeded") < total:
+            if time.monotonic() > deadline:
+                raise RuntimeError("drain did not finish in 180 s")
+            time.sleep(0.1)
+        memory = rss_mb(worker.pid)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(60)
+    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as conn:
+        first, last, attempts = conn.execute("SELECT min(started_at), max(started_at), count(*) FROM attempts").fetchone()
+    seconds = (datetime.fromisoformat(last) - datetime.fromisoformat(first)).total_seconds()
+    assert attempts == total, f"{attempts} attempts recorded for {total} deliveries"
+    return {"deliveries": total, "seconds": round(seconds, 2), "per_second": round(total / seconds), "rss_mb": round(memory)}
+
+
+def median_of(runs: int, fn, key: str = "per_second") -> dict:
+    results = [fn() for _ in range(runs)]
+    results.sort(key=lambda r: r.get(key) or 0)
+    out = dict(results[len(results) // 2])
+    out["runs"] = [r[key] for r in results]
+    return out
+
+
+def raw_baseline(ports: list[int], count: int, seconds: float) -> dict:
+    body = json.dumps({"id": 1, "product": "回数券 10回分", "note": PAD, "trigger": "purchase"}).encode()
+    rate = raw_sender.rate([f"http://127.0.0.1:{p}/hook" for p in ports], count, 64, body, seconds)
+    return {"per_second": round(rate)}
+
+
+def django_rest_hooks(port: int, count: int, seconds: float) -> dict:
+    script = os.path.join(ROOT, "bench", "baselines", "django_rest_hooks.py")
+    out = subprocess.run(
+        ["python3", script, "--target", f"http://127.0.0.1:{port}/hook", "--count", str(count), "--seconds", str(seconds)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    return json.loads(lines[-1]) if lines else {"available": False, "reason": out.stderr[-300:]}
+
+
+@contextmanager
+def gunicorn(app: str, port: int, env: dict, workers: int = 4, threads: int = 1):
+    args = [PY, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", app]
+    if threads > 1:
+        args += ["--threads", str(threads), "-k", "gthread"]
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+    try:
+        wait_http(port)
+        yield
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+
+
+def event_body(i: int) -> bytes:
+    return json.dumps(
+        {"object": "purchase", "event": "purchase", "role": 3, "data": {"id": i, "product": "回数券", "note": PAD}}
+    ).encode()
+
+
+def ingest(tmp: str, runs: int, seconds: float) -> dict:
+    """Goal 4: POST /api/v1/events against a bare Flask + SQLite app, both under gunicorn sync x 4."""
+    bare_port, conn_port, hook_port = free_ports(3)
+    db_url = new_database(tmp, "ingest")
+    key = prepare(db_url, [hook_port], 0)
+    bare_env = {**os.environ, "BARE_DB": os.path.join(tmp, "bare.sqlite")}
+    headers = {"content-type": "application/json", "authorization": f"Bearer {key}"}
+    bare, connector = [], []
+    with (
+        gunicorn("bench.baselines.bare_flask:app", bare_port, bare_env),
+        gunicorn("wsgi:app", conn_port, env_for(db_url, CONNECTOR_DISPATCHER="off")),
+    ):
+        for _ in range(runs):
+            bare.append(load.post_rate(f"http://127.0.0.1:{bare_port}/api/v1/events", event_body, headers, 16, seconds))
+            connector.append(load.post_rate(f"http://127.0.0.1:{conn_port}/api/v1/events", event_body, headers, 16, seconds))
+    b = statistics.median(r["per_second"] for r in bare)
+    c = statistics.median(r["per_second"] for r in connector)
+    errors = sum(r["errors"] for r in connector)
+    return {"bare_per_second": round(b), "connector_per_second": round(c), "ratio": round(c / b, 2), "connector_errors": errors}
+
+
+def latency(tmp: str, rate: float, seconds: float) -> dict:
+    """Goal 3: publish → received, at a steady rate, one subscriber, one connector process."""
+    hook_port, web_port = free_ports(2)
+    db_url = new_database(tmp, "latency")
+    key = prepare(db_url, [hook_port], 0)
+    headers = {"content-type": "application/json", "authorization": f"Bearer {key}"}
+
+    def body(i: int) -> bytes:
+        return json.dumps(
+            {"object": "purchase", "event": "purchase", "role": 3, "data": {"id": i, "sent_at": time.time(), "note": PAD}}
+        ).encode()
+
+    url = f"http://127.0.0.1:{web_port}/api/v1/events"
+    with receiver([hook_port], latency=True) as stats, gunicorn("wsgi:app", web_port, env_for(db_url), workers=1, threads=8):
+        # Warm up (the first requests import and build what the app needs lazily), then measure.
+        warm = load.paced(url, body, headers, rate, 1.0)
+        deadline = time.monotonic() + 30
+        while stats()["count"] < warm and time.monotonic() < deadline:
+            time.sleep(0.05)
+        load.reset(f"http://127.0.0.1:{hook_port}/reset")
+        sent = load.paced(url, body, headers, rate, seconds)
+        deadline = time.monotonic() + 30
+        while stats()["count"] < sent and time.monotonic() < deadline:
+            time.sleep(0.1)
+        lat = sorted(stats()["latencies_ms"])
+    q = statistics.quantiles(lat, n=100)
+    return {
+        "events": sent,
+        "received": len(lat),
+        "p50_ms": round(q[49], 2),
+        "p99_ms": round(q[98], 2),
+        "max_ms": round(lat[-1], 1),
+    }
+
+
+def isolation(tmp: str, events: int) -> dict:
+    """Goal 5: nine fast subscribers' throughput with and without a tenth that answers after 10 s."""
+    ports = free_ports(10)
+    fast = [str(p) for p in ports[:9]]
+    out = {}
+    for name, slow in (("all_fast", []), ("one_slow", [ports[9]])):
+        db_url = new_database(tmp, f"isolation-{name}")
+        prepare(db_url, ports, events)
+        with receiver(ports, slow=slow) as stats:
+            worker = subprocess.Popen(
+                [PY, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=env_for(db_url), stderr=subprocess.DEVNULL
+            )
+            try:
+                start = None
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline:
+                    got = sum(stats()["by_port"].get(p, 0) for p in fast)
+                    if got and start is None:
+                        start = time.monotonic()
+                    if got >= 9 * events:
+                        break
+                    time.sleep(0.02)
+                elapsed = time.monotonic() - start
+            finally:
+                worker.send_signal(signal.SIGTERM)
+                worker.wait(60)
+        out[name] = round(9 * events / elapsed)
+    out["ratio"] = round(out["one_slow"] / out["all_fast"], 2)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="one run each, smaller loads")
+    parser.add_argument("--json", default=os.path.join(ROOT, "bench", "results", "latest.json"))
+    args = parser.parse_args()
+    runs = 1 if args.quick else 3
+    backlog = 5000 if args.quick else 20000
+    tmp = tempfile.mkdtemp(prefix="connector-bench-")
+    results: dict = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "backlog": backlog,
+    }
+    try:
+        one, ten = free_ports(1), free_ports(10)
+        with receiver(one + ten) as _:
+            print("raw aiohttp sender …", flush=True)
+            results["raw_1"] = median_of(runs, lambda: raw_baseline(one, backlog, 10))
+            results["raw_10"] = median_of(runs, lambda: raw_baseline(ten, backlog, 10))
+            for processes in (1, 2):
+                print(f"connector drain, {processes} worker process(es) …", flush=True)
+                results[f"drain_1_p{processes}"] = median_of(runs, lambda p=processes: drain(tmp, one, backlog, p))
+                results[f"drain_10_p{processes}"] = median_of(runs, lambda p=processes: drain(tmp, ten, backlog // 10, p))
+            print("django-rest-hooks …", flush=True)
+            results["django_rest_hooks"] = median_of(runs, lambda: django_rest_hooks(one[0], 3000, 10))
+        print("latency …", flush=True)
+        results["latency"] = latency(tmp, 200, 5 if args.quick else 10)
+        print("ingest …", flush=True)
+        results["ingest"] = ingest(tmp, runs, 5)
+        print("isolation …", flush=True)
+        results["isolation"] = isolation(tmp, 300 if args.quick else 1000)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(os.path.dirname(args.json), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump(results, f, indent=2)
+    print(table(results))
+
+
+def table(r: dict) -> str:
+    raw1, raw10 = r["raw_1"]["per_second"], r["raw_10"]["per_second"]
+    drh = r["django_rest_hooks"]
+    drh_rate = drh.get("per_second") if drh.get("available") else 210
+    drh_note = "measured here" if drh.get("available") else "not installable here: the issue's 210/s"
+    rows = [
+        ("raw aiohttp sender, 64 in flight, 1 subscriber", f"{raw1:,}/s", "baseline"),
+        ("raw aiohttp sender, 64 in flight, 10 subscribers", f"{raw10:,}/s", "baseline"),
+        (f"django-rest-hooks 1.5, 1 subscriber ({drh_note})", f"{drh_rate:,.0f}/s", "baseline"),
+    ]
+    for p in (1, 2):
+        d1, d10 = r[f"drain_1_p{p}"], r[f"drain_10_p{p}"]
+        vs_raw, vs_drh = d1["per_second"] / raw1, d1["per_second"] / drh_rate
+        rows.append(
+            (
+                f"connector drain, 1 subscriber, {p} worker process(es)",
+                f"{d1['per_second']:,}/s",
+                f"{vs_raw:.2f} × raw; {vs_drh:.1f} × django-rest-hooks",
+            )
+        )
+        rows.append(
+            (
+                f"connector drain, 10 subscribers, {p} worker process(es)",
+                f"{d10['per_second']:,}/s",
+                f"{d10['per_second'] / raw10:.2f} × raw",
+            )
+        )
+    memory = f"{r['drain_1_p1']['rss_mb']} / {r['drain_1_p2']['rss_mb']} MB"
+    rows.append(("connector worker RSS at the end of the drain (1 / 2 processes)", memory, "goal ≤ 250 MB"))
+    lat = r["latency"]
+    rows.append(
+        (
+            f"ingest → received at 200 events/s ({lat['received']}/{lat['events']})",
+            f"p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms",
+            "goal p50 ≤ 5, p99 ≤ 50",
+        )
+    )
+    ing = r["ingest"]
+    rows.append(("bare Flask + SQLite, one INSERT, gunicorn sync × 4", f"{ing['bare_per_second']:,}/s", "baseline"))
+    rows.append(
+        ("connector POST /api/v1/events, gunicorn sync × 4", f"{ing['connector_per_second']:,}/s", f"{ing['ratio']:.2f} × bare")
+    )
+    iso = r["isolation"]
+    rows.append(("9 fast subscribers, all 10 fast", f"{iso['all_fast']:,}/s", "baseline"))
+    rows.append(("9 fast subscribers, 10th answers after 10 s", f"{iso['one_slow']:,}/s", f"{iso['ratio']:.2f} × all fast"))
+    width = max(len(a) for a, _, _ in rows)
+    lines = [f"Connector benchmark — {r['date']} — {r['machine']} — backlog {r['backlog']:,}", ""]
+    lines += [f"| {'what':<{width}} | {'figure':>22} | ratio |", f"|{'-' * (width + 2)}|{'-' * 24}|-------|"]
+    lines += [f"| {a:<{width}} | {b:>22} | {c} |" for a, b, c in rows]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
