@@ -1,53 +1,19 @@
-"""The connector: the webhook layer of an appointment-scheduling platform."""
+"""The connector: the webhook layer of an appointment-scheduling platform.
+
+The package itself imports no Flask, so the delivery engine (connector.delivery)
+can run without it; the web application is built by `create_app`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import click
-from flask import Flask
-
-from . import config
-from .db import Database
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Config, then the database (migrated if embedded), then the API and the CLI."""
-    app = Flask(__name__, instance_relative_config=True)
-    config.load(app, test_config)
+    """Config, then the database (migrated if embedded), then the API, the CLI and the dispatcher."""
+    from .app import create_app as build
 
-    database = Database(app.config["DATABASE_URL"])
-    app.extensions["connector.db"] = database
-    if app.config["AUTO_MIGRATE"]:
-        from .migrate import upgrade
-
-        upgrade(database.engine)
-
-    from .api import init_api
-    from .api.session import init_session
-    from .cli import init_cli
-
-    init_session(app)
-    init_api(app)
-    init_cli(app)
-    _start_dispatching(app)
-    return app
-
-
-def _start_dispatching(app: Flask) -> None:
-    """Deliver from this process when CONNECTOR_DISPATCHER is on.
-
-    Under a WSGI server the dispatcher starts with the app. Flask commands start
-    their own (`worker`, `demo`); `flask run` starts it on the first request.
-    """
-    if not app.config["DISPATCHER"] or app.testing:
-        return
-    from . import background
-
-    if click.get_current_context(silent=True) is None:
-        background.start(app)
-        return
-
-    @app.before_request
-    def _start_on_first_request() -> None:
-        background.start(app)
+    return build(test_config)

@@ -28,3 +28,13 @@ def test_ruff_clean():
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_delivery_engine_imports_no_flask():
+    code = (
+        "import sys; import connector.delivery.dispatcher, connector.delivery.store, connector.delivery.transport; "
+        "import connector.delivery.signing, connector.delivery.retry; "
+        "assert 'flask' not in sys.modules, sorted(m for m in sys.modules if m.startswith('flask'))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -153,3 +153,15 @@ def test_secrets_in_grace_then_one(db, hook):
     assert store.hook_secrets("new", "old", T0, T0) == ("new",)
     assert store.hook_secrets("new", None, None, T0) == ("new",)
     assert db.get(Hook, hook.id).secret.startswith("whsec_")
+
+
+def test_the_scheduled_housekeeping_runs_against_the_apps_database(app, db, tenant, hook):
+    from connector import background
+
+    long_ago = datetime.now(UTC) - timedelta(days=6)
+    publish_one(db, tenant, now=long_ago)
+    (job,) = claim(db, "w", long_ago)
+    store.record(db, "w", [(job, result(500, long_ago))], long_ago, POLICY)
+    background.run_housekeeping(app)  # the real clock: failing for 6 days, the limit is 5
+    db.refresh(hook)
+    assert hook.status == "disabled" and "no delivery succeeded" in hook.disabled_reason
