@@ -49,8 +49,8 @@ class DispatcherSettings:
     poll_interval: float = 1.0  # the longest the dispatcher sleeps without a wake
     timeout: float = 10.0
     max_response_bytes: int = 4096
-    per_host_limit: int = 64
-    total_limit: int = 512
+    per_host_limit: int = 16
+    total_limit: int = 64
 
 
 class Dispatcher:
