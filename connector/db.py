@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: there the thread lock alone serialises a process's writers
+    fcntl = None  # type: ignore[assignment]
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -32,8 +38,39 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+class SQLiteWriteLock:
+    """One writer at a time across threads and processes, without SQLite's busy sleeping.
+
+    SQLite lets one writer in and makes the others sleep and retry (1 ms, 2 ms, 5 ms …
+    up to 100 ms at a time), which under load costs more than the writes. Writers queue
+    here instead: on a thread lock within the process, then on an flock of a file beside
+    the database across processes; the kernel wakes the next one at once.
+    """
+
+    def __init__(self, database_path: str | None) -> None:
+        self._thread_lock = threading.Lock()
+        self._fd: int | None = None
+        if database_path and fcntl is not None:
+            self._fd = os.open(database_path + "-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+
+    def __enter__(self) -> None:
+        self._thread_lock.acquire()
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._thread_lock.release()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 def write_lock(session: Session) -> AbstractContextManager[Any]:
-    """Hold around a write transaction: serialises this process's SQLite writers (no-op elsewhere)."""
+    """Hold around a write transaction: serialises SQLite writers (no-op on a server database)."""
     return session.info.get("write_lock") or nullcontext()
 
 
@@ -43,9 +80,11 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
-        # SQLite lets one writer in at a time and makes the others sleep and retry (1 ms, 2 ms, 5 ms …
-        # up to 100 ms). Within a process, writers queue on this lock instead: no sleeping.
-        info = {"write_lock": threading.Lock()} if url.startswith("sqlite") else {}
+        self._lock = None
+        if self.engine.dialect.name == "sqlite":
+            path = self.engine.url.database
+            self._lock = SQLiteWriteLock(path if path and path != ":memory:" else None)
+        info = {"write_lock": self._lock} if self._lock else {}
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
 
     @contextmanager
@@ -56,3 +95,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._lock is not None:
+            self._lock.close()

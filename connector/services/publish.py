@@ -51,6 +51,98 @@ def request_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+@dataclass
+class Plan:
+    """A publish worked out before any write: the rows to insert and the jobs to send."""
+
+    events: list[dict[str, Any]]
+    event_triggers: list[tuple[int, dict[str, Any]]]  # (index of the event, row)
+    deliveries: list[tuple[int, dict[str, Any]]]
+    answers: list[dict[str, Any]]
+    jobs: list[Job]
+
+    def store(self, session: Session) -> tuple[list[dict[str, Any]], list[Job]]:
+        """Insert the events, then their trigger index and deliveries (the caller commits)."""
+        conn = session.connection()
+        seqs = conn.execute(_INSERT_EVENTS, self.events).scalars().all()
+        for rows, statement in ((self.event_triggers, _INSERT_EVENT_TRIGGERS), (self.deliveries, _INSERT_DELIVERIES)):
+            if rows:
+                for index, row in rows:
+                    row["event_seq"] = seqs[index]
+                conn.execute(statement, [row for _, row in rows])
+        return self.answers, self.jobs
+
+
+def plan(
+    session: Session,
+    account_id: int,
+    events: Sequence[NewEvent],
+    now: datetime,
+    lease: Lease | None = None,
+) -> Plan:
+    """Route each event to its triggers and to the matching active hooks, without writing."""
+    routes = [payloads.route(e.object, e.event, e.data) for e in events]
+    wanted = {t for triggers in routes for t in triggers}
+    hooks: dict[str, list[Row]] = {}
+    if wanted:
+        # Core, with statements built once: this is the ingest hot path.
+        for hook in session.connection().execute(_ACTIVE_HOOKS, {"account_id": account_id, "triggers": list(wanted)}):
+            hooks.setdefault(hook.trigger, []).append(hook)
+    lease_fields = {
+        "lease_owner": lease.owner if lease else None,
+        "lease_expires_at": now + lease.duration if lease else None,
+    }
+    result = Plan([], [], [], [], [])
+    for index, (event, triggers) in enumerate(zip(events, routes, strict=True)):
+        result.events.append(
+            {
+                "id": event.id,
+                "account_id": account_id,
+                "object": event.object,
+                "event": event.event,
+                "role": event.role,
+                "occurred_at": event.occurred_at,
+                "received_at": now,
+                "data": event.data,
+            }
+        )
+        count = 0
+        for trigger in triggers:
+            result.event_triggers.append((index, {"trigger": trigger, "account_id": account_id}))
+            candidates = hooks.get(trigger, ())
+            if not candidates:
+                continue
+            payload = payloads.build(event, trigger)
+            body = None
+            for hook in candidates:
+                if not filters.matches(hook.filters, payload):
+                    continue
+                delivery_id = new_id("msg")
+                result.deliveries.append(
+                    (
+                        index,
+                        {
+                            "id": delivery_id,
+                            "account_id": account_id,
+                            "hook_id": hook.id,
+                            "trigger": trigger,
+                            "status": "pending",
+                            "attempts": 0,
+                            "next_attempt_at": now,
+                            "created_at": now,
+                            **lease_fields,
+                        },
+                    )
+                )
+                if lease:
+                    body = body or payloads.encode(payload)
+                    secrets = hook_secrets(hook.secret, hook.previous_secret, hook.previous_secret_expires_at, now)
+                    result.jobs.append(Job(delivery_id, hook.id, hook.target_url, body, secrets, 0))
+                count += 1
+        result.answers.append({"id": event.id, "triggers": list(triggers), "deliveries": count})
+    return result
+
+
 def publish(
     session: Session,
     account_id: int,
@@ -63,75 +155,7 @@ def publish(
     Returns one answer per event ({id, triggers, deliveries}) and the jobs to send
     now when `lease` is given.
     """
-    routes = [payloads.route(e.object, e.event, e.data) for e in events]
-    wanted = {t for triggers in routes for t in triggers}
-    conn = session.connection()  # Core from here on, statements built once: this is the ingest hot path
-    hooks: dict[str, list[Row]] = {}
-    if wanted:
-        for hook in conn.execute(_ACTIVE_HOOKS, {"account_id": account_id, "triggers": list(wanted)}):
-            hooks.setdefault(hook.trigger, []).append(hook)
-
-    seqs = (
-        conn.execute(
-            _INSERT_EVENTS,
-            [
-                {
-                    "id": s.id,
-                    "account_id": account_id,
-                    "object": s.object,
-                    "event": s.event,
-                    "role": s.role,
-                    "occurred_at": s.occurred_at,
-                    "received_at": now,
-                    "data": s.data,
-                }
-                for s in events
-            ],
-        )
-        .scalars()
-        .all()
-    )
-
-    event_triggers, deliveries, jobs, answers = [], [], [], []
-    for seq, event, triggers in zip(seqs, events, routes, strict=True):
-        count = 0
-        for trigger in triggers:
-            event_triggers.append({"event_seq": seq, "trigger": trigger, "account_id": account_id})
-            candidates = hooks.get(trigger, ())
-            if not candidates:
-                continue
-            payload = payloads.build(event, trigger)
-            body = None
-            for hook in candidates:
-                if not filters.matches(hook.filters, payload):
-                    continue
-                delivery_id = new_id("msg")
-                deliveries.append(
-                    {
-                        "id": delivery_id,
-                        "account_id": account_id,
-                        "hook_id": hook.id,
-                        "event_seq": seq,
-                        "trigger": trigger,
-                        "status": "pending",
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "lease_owner": lease.owner if lease else None,
-                        "lease_expires_at": now + lease.duration if lease else None,
-                        "created_at": now,
-                    }
-                )
-                if lease:
-                    body = body or payloads.encode(payload)
-                    secrets = hook_secrets(hook.secret, hook.previous_secret, hook.previous_secret_expires_at, now)
-                    jobs.append(Job(delivery_id, hook.id, hook.target_url, body, secrets, 0))
-                count += 1
-        answers.append({"id": event.id, "triggers": list(triggers), "deliveries": count})
-    if event_triggers:
-        conn.execute(_INSERT_EVENT_TRIGGERS, event_triggers)
-    if deliveries:
-        conn.execute(_INSERT_DELIVERIES, deliveries)
-    return answers, jobs
+    return plan(session, account_id, events, now, lease).store(session)
 
 
 def replay(session: Session, account_id: int, key: str, body_hash: str) -> Any | None:
@@ -169,7 +193,7 @@ def publish_request(
             return stored, [], True
     try:
         with write_lock(session):
-            answers, jobs = publish(session, account_id, events, now, lease)
+            answers, jobs = plan(session, account_id, events, now, lease).store(session)
             response = make_response(answers)
             if idempotency:
                 remember(session, account_id, *idempotency, response, now)
