@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import rawsql
 from ..models import Account, ApiKey
 from .errors import Conflict, Invalid, NotFound
 
@@ -89,6 +90,22 @@ _KEY_AND_ACCOUNT = (
 )
 
 
+_RAW_KEY_AND_ACCOUNT = rawsql.RawQuery(
+    "SELECT k.key_hash, k.revoked_at, a.id, a.name, a.created_at FROM api_keys k"
+    " JOIN accounts a ON a.id = k.account_id WHERE k.prefix = ?",
+    _KEY_AND_ACCOUNT.selected_columns,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _KeyRow:
+    key_hash: str
+    revoked_at: datetime | None
+    id: int
+    name: str
+    created_at: datetime
+
+
 @dataclass(frozen=True)
 class AccountView:
     """The account a request acts for (what /me shows)."""
@@ -103,7 +120,12 @@ def authenticate(session: Session, key: str, account_name: str | None = None) ->
     match = _KEY.match(key)
     if not match:
         return None
-    row = session.connection().execute(_KEY_AND_ACCOUNT, {"prefix": match.group(1)}).first()
+    conn = session.connection()
+    if rawsql.supported(conn):
+        rows = _RAW_KEY_AND_ACCOUNT.execute(conn, [match.group(1)])
+        row = _KeyRow(*rows[0]) if rows else None
+    else:
+        row = conn.execute(_KEY_AND_ACCOUNT, {"prefix": match.group(1)}).first()
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, _hash(key)):
         return None
     if account_name is not None and row.name != account_name:

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import filters, payloads
+from .. import filters, payloads, rawsql
 from ..db import write_lock
 from ..delivery.jobs import Job
 from ..delivery.store import hook_secrets
@@ -27,6 +27,36 @@ _ACTIVE_HOOKS = select(
 _INSERT_EVENTS = insert(Event.__table__).returning(Event.__table__.c.seq, sort_by_parameter_order=True)
 _INSERT_EVENT_TRIGGERS = insert(EventTrigger.__table__)
 _INSERT_DELIVERIES = insert(Delivery.__table__)
+# The same on SQLite's own cursor (see rawsql.py for the figures).
+_RAW_INSERT_EVENTS = rawsql.RawInsert(Event.__table__, returning="seq")
+_RAW_INSERT_EVENT_TRIGGERS = rawsql.RawInsert(EventTrigger.__table__)
+_RAW_INSERT_DELIVERIES = rawsql.RawInsert(Delivery.__table__)
+_HOOK_COLUMNS = (_H.id, _H.trigger, _H.target_url, _H.filters, _H.secret, _H.previous_secret, _H.previous_secret_expires_at)
+_RAW_ACTIVE_HOOKS: dict[int, rawsql.RawQuery] = {}
+
+
+def _active_hooks(conn: Connection, account_id: int, triggers: list[str]) -> list[Any]:
+    """The account's active hooks on these triggers, as rows with the _HOOK_COLUMNS."""
+    if not rawsql.supported(conn):
+        return list(conn.execute(_ACTIVE_HOOKS, {"account_id": account_id, "triggers": triggers}))
+    query = _RAW_ACTIVE_HOOKS.get(len(triggers))
+    if query is None:
+        marks = ", ".join("?" for _ in triggers)
+        columns = ", ".join(f'"{c.name}"' for c in _HOOK_COLUMNS)
+        sql = f"SELECT {columns} FROM hooks WHERE account_id = ? AND status = 'active' AND \"trigger\" IN ({marks})"
+        query = _RAW_ACTIVE_HOOKS[len(triggers)] = rawsql.RawQuery(sql, _HOOK_COLUMNS)
+    return [_HookRow(*row) for row in query.execute(conn, [account_id, *triggers])]
+
+
+@dataclass(frozen=True, slots=True)
+class _HookRow:
+    id: str
+    trigger: str
+    target_url: str
+    filters: dict[str, Any]
+    secret: str
+    previous_secret: str | None
+    previous_secret_expires_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -64,12 +94,23 @@ class Plan:
     def store(self, session: Session) -> tuple[list[dict[str, Any]], list[Job]]:
         """Insert the events, then their trigger index and deliveries (the caller commits)."""
         conn = session.connection()
-        seqs = conn.execute(_INSERT_EVENTS, self.events).scalars().all()
-        for rows, statement in ((self.event_triggers, _INSERT_EVENT_TRIGGERS), (self.deliveries, _INSERT_DELIVERIES)):
+        raw = rawsql.supported(conn)
+        if raw:
+            seqs = _RAW_INSERT_EVENTS.execute(conn, self.events)
+        else:
+            seqs = conn.execute(_INSERT_EVENTS, self.events).scalars().all()
+        for rows, statement, raw_statement in (
+            (self.event_triggers, _INSERT_EVENT_TRIGGERS, _RAW_INSERT_EVENT_TRIGGERS),
+            (self.deliveries, _INSERT_DELIVERIES, _RAW_INSERT_DELIVERIES),
+        ):
             if rows:
                 for index, row in rows:
                     row["event_seq"] = seqs[index]
-                conn.execute(statement, [row for _, row in rows])
+                values = [row for _, row in rows]
+                if raw:
+                    raw_statement.execute(conn, values)
+                else:
+                    conn.execute(statement, values)
         return self.answers, self.jobs
 
 
@@ -83,10 +124,9 @@ def plan(
     """Route each event to its triggers and to the matching active hooks, without writing."""
     routes = [payloads.route(e.object, e.event, e.data) for e in events]
     wanted = {t for triggers in routes for t in triggers}
-    hooks: dict[str, list[Row]] = {}
+    hooks: dict[str, list[Any]] = {}
     if wanted:
-        # Core, with statements built once: this is the ingest hot path.
-        for hook in session.connection().execute(_ACTIVE_HOOKS, {"account_id": account_id, "triggers": list(wanted)}):
+        for hook in _active_hooks(session.connection(), account_id, sorted(wanted)):
             hooks.setdefault(hook.trigger, []).append(hook)
     lease_fields = {
         "lease_owner": lease.owner if lease else None,
