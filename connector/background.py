@@ -57,6 +57,7 @@ def start(app: Flask, scheduler: bool = True) -> Dispatcher:
         clock = make_scheduler(
             dispatcher.wake,
             lambda: run_housekeeping(app),
+            app.extensions["connector.db"].checkpoint,
             float(app.config["POLL_INTERVAL"]),
             float(app.config["HOUSEKEEPING_INTERVAL"]),
         )

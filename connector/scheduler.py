@@ -1,4 +1,4 @@
-"""The in-process clock (APScheduler 3): wakes the dispatcher for due retries, runs housekeeping.
+"""The in-process clock (APScheduler 3): wakes the dispatcher for due retries, runs upkeep.
 
 Durable state lives in the connector's tables; no job store is used, so nothing here
 needs to survive a restart.
@@ -18,20 +18,22 @@ log = logging.getLogger(__name__)
 def make_scheduler(
     wake: Callable[[], None],
     housekeeping: Callable[[], None],
+    checkpoint: Callable[[], None],
     wake_interval: float,
     housekeeping_interval: float,
 ) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
     scheduler.add_job(wake, "interval", seconds=wake_interval, id="dispatch-due")
-    scheduler.add_job(_logged(housekeeping), "interval", seconds=housekeeping_interval, id="housekeeping")
+    scheduler.add_job(_logged(checkpoint, "checkpoint"), "interval", seconds=1, id="checkpoint")
+    scheduler.add_job(_logged(housekeeping, "housekeeping"), "interval", seconds=housekeeping_interval, id="housekeeping")
     return scheduler
 
 
-def _logged(job: Callable[[], None]) -> Callable[[], None]:
+def _logged(job: Callable[[], None], name: str) -> Callable[[], None]:
     def run() -> None:
         try:
             job()
         except Exception:
-            log.exception("housekeeping failed")
+            log.exception("%s failed", name)
 
     return run

@@ -77,6 +77,7 @@ class Dispatcher:
         self._outstanding: Counter[str] = Counter()
         self._in_hand: set[str] = set()
         self._results: list[tuple[Job, AttemptResult]] = []
+        self._backlog = False
 
     # ----- control, from any thread -----
 
@@ -168,11 +169,15 @@ class Dispatcher:
             log.exception("claiming due deliveries failed")
             return 0
         self._take(jobs)
+        # More may be due than one claim took: look again as soon as there is room.
+        self._backlog = len(jobs) >= limit or bool(busy)
         return len(jobs)
 
     def _claim_jobs(self, limit: int, busy: list[str]) -> list[Job]:
         now = self.clock()
         with self.sessions() as session:
+            if not store.any_due(session, now, busy):
+                return []
             with write_lock(session):
                 ids = store.claim_due(session, self.owner, now, self.settings.lease, limit, busy)
             return store.load_jobs(session, ids, now)
@@ -213,7 +218,7 @@ class Dispatcher:
             self._outstanding[job.hook_id] -= 1
             if self._outstanding[job.hook_id] <= 0:
                 del self._outstanding[job.hook_id]
-        if not self._full():
+        if self._backlog and not self._full():
             self._wake.set()
 
     def _record(self, batch: list[tuple[Job, AttemptResult]]) -> None:

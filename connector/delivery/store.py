@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, or_, select, update
+from sqlalchemy import Connection, Select, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from .. import payloads
@@ -33,19 +33,8 @@ def hook_secrets(secret: str, previous: str | None, previous_expires_at: datetim
     return (secret,)
 
 
-def claim_due(
-    session: Session,
-    owner: str,
-    now: datetime,
-    lease: timedelta,
-    limit: int,
-    skip_hooks: Iterable[str] = (),
-) -> list[str]:
-    """Lease up to `limit` due deliveries of active hooks to `owner`; their ids, oldest due first.
-
-    On PostgreSQL the rows are locked with FOR UPDATE SKIP LOCKED, so dispatchers
-    claiming at once never wait on, nor take, each other's rows.
-    """
+def _due(now: datetime, limit: int, skip_hooks: Sequence[str]) -> Select[tuple[str]]:
+    """Due deliveries of active hooks, oldest due first."""
     d, hooks = _DELIVERIES.c, Hook.__table__.c
     due = (
         select(d.id)
@@ -59,9 +48,31 @@ def claim_due(
         .order_by(d.next_attempt_at)
         .limit(limit)
     )
-    skip = list(skip_hooks)
-    if skip:
-        due = due.where(d.hook_id.not_in(skip))
+    return due.where(d.hook_id.not_in(skip_hooks)) if skip_hooks else due
+
+
+def any_due(session: Session, now: datetime, skip_hooks: Iterable[str] = ()) -> bool:
+    """Whether a claim would find anything: a read, so an idle poll takes no write lock."""
+    found = session.connection().execute(_due(now, 1, list(skip_hooks))).first() is not None
+    session.rollback()
+    return found
+
+
+def claim_due(
+    session: Session,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    skip_hooks: Iterable[str] = (),
+) -> list[str]:
+    """Lease up to `limit` due deliveries of active hooks to `owner`; their ids, oldest due first.
+
+    On PostgreSQL the rows are locked with FOR UPDATE SKIP LOCKED, so dispatchers
+    claiming at once never wait on, nor take, each other's rows.
+    """
+    d = _DELIVERIES.c
+    due = _due(now, limit, list(skip_hooks))
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True, of=_DELIVERIES)
