@@ -120,7 +120,11 @@ class EventTrigger(Base):
 
     event: Mapped[Event] = relationship(back_populates="triggers")
 
-    __table_args__ = (Index("ix_event_triggers_account", "account_id", "trigger", "event_seq"),)
+    # WITHOUT ROWID on SQLite: the primary key is the table, one B-tree less to write per event.
+    __table_args__ = (
+        Index("ix_event_triggers_account", "account_id", "trigger", "event_seq"),
+        {"sqlite_with_rowid": False},
+    )
 
 
 class Delivery(Base):
@@ -154,10 +158,12 @@ class Delivery(Base):
         back_populates="delivery", order_by="Attempt.id", cascade="all, delete-orphan", passive_deletes=True
     )
 
+    # Every index is written on ingest: only those the claims, the log and purging need.
+    # WITHOUT ROWID on SQLite: the primary key is the table.
     __table_args__ = (
         Index("ix_deliveries_due", "status", "next_attempt_at"),
-        Index("ix_deliveries_hook", "hook_id", "status", "created_at"),
         Index("ix_deliveries_account", "account_id", "created_at"),
+        {"sqlite_with_rowid": False},
     )
 
 

@@ -114,12 +114,12 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["event_seq"], ["events.seq"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["hook_id"], ["hooks.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.create_index("ix_deliveries_account", ["account_id", "created_at"], unique=False)
         batch_op.create_index("ix_deliveries_due", ["status", "next_attempt_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_deliveries_event_seq"), ["event_seq"], unique=False)
-        batch_op.create_index("ix_deliveries_hook", ["hook_id", "status", "created_at"], unique=False)
 
     op.create_table(
         "event_triggers",
@@ -128,6 +128,7 @@ def upgrade() -> None:
         sa.Column("account_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["event_seq"], ["events.seq"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("event_seq", "trigger"),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("event_triggers", schema=None) as batch_op:
         batch_op.create_index("ix_event_triggers_account", ["account_id", "trigger", "event_seq"], unique=False)
@@ -159,7 +160,6 @@ def downgrade() -> None:
 
     op.drop_table("event_triggers")
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
-        batch_op.drop_index("ix_deliveries_hook")
         batch_op.drop_index(batch_op.f("ix_deliveries_event_seq"))
         batch_op.drop_index("ix_deliveries_due")
         batch_op.drop_index("ix_deliveries_account")
