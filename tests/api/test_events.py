@@ -204,3 +204,10 @@ def test_samples_become_real_once_events_arrive(client, tenant):
     publish(client, tenant, {"object": "appointment", "event": "place", "role": 3, "data": BOOKING})
     sample = client.get("/api/v1/triggers/changed_appointment/samples", headers=tenant.headers).json
     assert len(sample) == 1 and sample[0]["full_name"] == "佐藤 花子" and sample[0]["status_message"] == "Pending approval"
+
+
+def test_an_overlong_idempotency_key_is_422(app, client, tenant):
+    body = {"object": "purchase", "event": "purchase", "role": 3, "data": {"id": 7}}
+    response = client.post("/api/v1/events", json=body, headers={**tenant.headers, "Idempotency-Key": "k" * 201})
+    assert response.status_code == 422 and "Idempotency-Key" in response.json["message"]
+    assert count(app, Event) == 0

@@ -40,14 +40,3 @@ class PollArgs(ma.Schema):
     trigger = ma.fields.String(required=True, validate=ma.validate.OneOf(list(catalog.TRIGGERS)))
     after = ma.fields.String(metadata={"description": "An event id: only newer payloads."})
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
-
-
-class IdempotencyHeader(ma.Schema):
-    class Meta:
-        unknown = ma.EXCLUDE
-
-    idempotency_key = ma.fields.String(
-        data_key="Idempotency-Key",
-        validate=ma.validate.Length(min=1, max=200),
-        metadata={"description": "Repeat a request safely: the same key and body return the first answer."},
-    )
