@@ -158,11 +158,29 @@ def drain(tmp: str, ports: list[int], events: int, processes: int) -> dict:
     return {"deliveries": total, "seconds": round(seconds, 2), "per_second": round(total / seconds), "rss_mb": round(memory)}
 
 
-def median_of(runs: int, fn, key: str = "per_second") -> dict:
-    results = [fn() for _ in range(runs)]
-    results.sort(key=lambda r: r.get(key) or 0)
-    out = dict(results[len(results) // 2])
-    out["runs"] = [r[key] for r in results]
+def median_result(results: list[dict], key: str = "per_second") -> dict:
+    ordered = sorted(results, key=lambda r: r.get(key) or 0)
+    out = dict(ordered[len(ordered) // 2])
+    out["runs"] = [r.get(key) for r in results]
+    return out
+
+
+def round_ratios(rounds: dict[str, list[dict]]) -> dict[str, float]:
+    """Median over rounds of each drain's rate against the baselines of the same round."""
+
+    def ratio(a: str, b: str) -> float:
+        values = [
+            x["per_second"] / y["per_second"]
+            for x, y in zip(rounds[a], rounds[b], strict=True)
+            if x.get("per_second") and y.get("per_second")
+        ]
+        return round(statistics.median(values), 2) if values else float("nan")
+
+    out = {}
+    for p in (1, 2):
+        out[f"drain_1_p{p}_vs_raw"] = ratio(f"drain_1_p{p}", "raw_1")
+        out[f"drain_10_p{p}_vs_raw"] = ratio(f"drain_10_p{p}", "raw_10")
+        out[f"drain_1_p{p}_vs_drh"] = ratio(f"drain_1_p{p}", "django_rest_hooks")
     return out
 
 
@@ -311,16 +329,26 @@ def main() -> None:
         print("latency …", flush=True)
         results["latency"] = latency(tmp, 200, 5 if args.quick else 10)
         one, ten = free_ports(1), free_ports(10)
+        rounds: dict[str, list[dict]] = {}
         with receiver(one + ten) as _:
-            print("raw aiohttp sender …", flush=True)
-            results["raw_1"] = median_of(runs, lambda: raw_baseline(one, backlog, 10))
-            results["raw_10"] = median_of(runs, lambda: raw_baseline(ten, backlog, 10))
-            for processes in (1, 2):
-                print(f"connector drain, {processes} worker process(es) …", flush=True)
-                results[f"drain_1_p{processes}"] = median_of(runs, lambda p=processes: drain(tmp, one, backlog, p))
-                results[f"drain_10_p{processes}"] = median_of(runs, lambda p=processes: drain(tmp, ten, backlog // 10, p))
-            print("django-rest-hooks …", flush=True)
-            results["django_rest_hooks"] = median_of(runs, lambda: django_rest_hooks(one[0], 3000, 10))
+            # Baselines and the connector interleaved, round by round: the machine drifts over
+            # minutes, so each ratio is taken within a round and the median ratio reported.
+            for n in range(runs):
+                print(f"round {n + 1}/{runs}: raw aiohttp sender, connector drain, django-rest-hooks …", flush=True)
+                steps = {
+                    "raw_1": lambda: raw_baseline(one, backlog, 10),
+                    "raw_10": lambda: raw_baseline(ten, backlog, 10),
+                    "drain_1_p1": lambda: drain(tmp, one, backlog, 1),
+                    "drain_10_p1": lambda: drain(tmp, ten, backlog // 10, 1),
+                    "drain_1_p2": lambda: drain(tmp, one, backlog, 2),
+                    "drain_10_p2": lambda: drain(tmp, ten, backlog // 10, 2),
+                    "django_rest_hooks": lambda: django_rest_hooks(one[0], 3000, 10),
+                }
+                for name, step in steps.items():
+                    rounds.setdefault(name, []).append(step())
+        for name, values in rounds.items():
+            results[name] = median_result(values)
+        results["ratios"] = round_ratios(rounds)
         os.sync()
         print("ingest …", flush=True)
         results["ingest"] = ingest(tmp, runs, 5)
@@ -346,7 +374,9 @@ def table(r: dict) -> str:
     ]
     for p in (1, 2):
         d1, d10 = r[f"drain_1_p{p}"], r[f"drain_10_p{p}"]
-        vs_raw, vs_drh = d1["per_second"] / raw1, d1["per_second"] / drh_rate
+        ratios = r["ratios"]
+        vs_raw = ratios[f"drain_1_p{p}_vs_raw"]
+        vs_drh = ratios[f"drain_1_p{p}_vs_drh"] if drh.get("available") else d1["per_second"] / drh_rate
         rows.append(
             (
                 f"connector drain, 1 subscriber, {p} worker process(es)",
@@ -380,7 +410,11 @@ def table(r: dict) -> str:
     rows.append(("9 fast subscribers, all 10 fast", f"{iso['all_fast']:,}/s", "baseline"))
     rows.append(("9 fast subscribers, 10th answers after 10 s", f"{iso['one_slow']:,}/s", f"{iso['ratio']:.2f} × all fast"))
     width = max(len(a) for a, _, _ in rows)
-    lines = [f"Connector benchmark — {r['date']} — {r['machine']} — backlog {r['backlog']:,}", ""]
+    lines = [
+        f"Connector benchmark — {r['date']} — {r['machine']} — backlog {r['backlog']:,}",
+        "(figures: medians over rounds; drain ratios: median of the ratios within each round)",
+        "",
+    ]
     lines += [f"| {'what':<{width}} | {'figure':>22} | ratio |", f"|{'-' * (width + 2)}|{'-' * 24}|-------|"]
     lines += [f"| {a:<{width}} | {b:>22} | {c} |" for a, b, c in rows]
     return "\n".join(lines)
