@@ -14,6 +14,9 @@ from .db import Database
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Config, then the database (migrated if embedded), then the API and the CLI."""
     app = Flask(__name__, instance_relative_config=True)
+    # Answers keep the objects' own key order and their Japanese as it is (UTF-8, not \uXXXX).
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
     config.load(app, test_config)
 
     database = Database(app.config["DATABASE_URL"])

@@ -115,3 +115,10 @@ def test_samples_are_canned_until_real_events_exist(app, client, tenant, other_t
     assert real[0]["role"] == 3 and real[0]["user_role"] == 4
     assert real[0]["occurred_at"] == "2026-11-29T01:01:00Z"
     assert get(client, tenant, "/api/v1/triggers/new_appointment/samples")[0]["event"] == "create"  # still canned
+
+
+def test_answers_keep_key_order_and_japanese_as_utf8(client, tenant):
+    response = client.get("/api/v1/triggers/changed_appointment/samples?limit=1", headers=tenant.headers)
+    text = response.get_data(as_text=True)
+    assert "大阪府" in text and "\\u" not in text
+    assert list(response.json[0])[:3] == ["id", "schedule_id", "schedule_name"]
