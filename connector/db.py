@@ -100,6 +100,15 @@ class Database:
         with self.sessions() as session:
             yield session
 
+    @property
+    def fast_path(self) -> bool:
+        """Whether request hot paths may run on the raw DB-API connection (SQLite)."""
+        return self._lock is not None
+
+    def writer(self) -> AbstractContextManager[Any]:
+        """The write lock of this database (a no-op on a server database)."""
+        return self._lock or nullcontext()
+
     def checkpoint(self) -> None:
         """Copy the SQLite WAL back into the database without blocking anyone (PASSIVE)."""
         if self.engine.dialect.name == "sqlite":

@@ -6,6 +6,7 @@ around a query that takes a few. Here the statements are plain SQL written once
 per table and column list; values still pass through each column type's own bind
 and result processors, so what is stored and read back is exactly what the ORM
 stores and reads. Server databases keep the Core path (`supported` is False).
+`POST /events` on SQLite runs on one pooled connection without an ORM session at all.
 """
 
 from __future__ import annotations
@@ -13,13 +14,33 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Dialect, Table
+from sqlalchemy.orm import Session
 
 Processor = Callable[[Any], Any] | None
 
 
-def supported(conn: Connection) -> bool:
-    return conn.dialect.name == "sqlite"
+def supported(dialect: Dialect) -> bool:
+    return dialect.name == "sqlite"
+
+
+class RawConnection:
+    """A pooled DB-API connection and its dialect: what the raw statements run on."""
+
+    def __init__(self, dbapi_connection: Any, dialect: Dialect) -> None:
+        self.dbapi = dbapi_connection
+        self.dialect = dialect
+
+    def cursor(self) -> Any:
+        return self.dbapi.cursor()
+
+    @classmethod
+    def of(cls, source: Session | RawConnection) -> RawConnection | None:
+        """The raw connection under a session's transaction, when the fast path applies."""
+        if isinstance(source, RawConnection):
+            return source
+        conn: Connection = source.connection()
+        return cls(conn.connection, conn.dialect) if supported(conn.dialect) else None
 
 
 class RawInsert:
@@ -30,7 +51,7 @@ class RawInsert:
         self.returning = returning
         self._prepared: dict[tuple[str, ...], tuple[str, list[Processor]]] = {}
 
-    def _prepare(self, conn: Connection, keys: tuple[str, ...]) -> tuple[str, list[Processor]]:
+    def _prepare(self, conn: RawConnection, keys: tuple[str, ...]) -> tuple[str, list[Processor]]:
         if keys not in self._prepared:
             quote = conn.dialect.identifier_preparer.quote
             sql = (
@@ -43,14 +64,14 @@ class RawInsert:
             self._prepared[keys] = (sql, processors)
         return self._prepared[keys]
 
-    def execute(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> list[Any]:
+    def execute(self, conn: RawConnection, rows: Sequence[dict[str, Any]]) -> list[Any]:
         """Insert the rows in the connection's transaction; the RETURNING values, in order."""
         if not rows:
             return []
         keys = tuple(rows[0])
         sql, processors = self._prepare(conn, keys)
         params = [tuple(p(row[k]) if p else row[k] for k, p in zip(keys, processors, strict=True)) for row in rows]
-        cursor = conn.connection.cursor()
+        cursor = conn.cursor()
         try:
             if not self.returning:
                 cursor.executemany(sql, params)
@@ -72,10 +93,10 @@ class RawQuery:
         self.columns = columns
         self._processors: list[Processor] | None = None
 
-    def execute(self, conn: Connection, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    def execute(self, conn: RawConnection, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         if self._processors is None:
             self._processors = [c.type.dialect_impl(conn.dialect).result_processor(conn.dialect, None) for c in self.columns]
-        cursor = conn.connection.cursor()
+        cursor = conn.cursor()
         try:
             cursor.execute(self.sql, tuple(params))
             rows = cursor.fetchall()

@@ -6,7 +6,7 @@ from flask import Flask, g, request
 from flask_smorest import abort
 
 from ..services import accounts
-from .session import db_session
+from .session import database, db_session, raw_connection
 
 PUBLIC_PREFIX = "/api/v1"
 
@@ -39,7 +39,7 @@ def _authenticate() -> None:
             message="missing API key: send 'Authorization: Bearer KEY', 'X-API-Key: KEY' or HTTP Basic (account name, key)",
             headers=headers,
         )
-    account = accounts.authenticate(db_session(), *creds)
+    account = accounts.authenticate(raw_connection() if database().fast_path else db_session(), *creds)
     if account is None:
         abort(401, message="invalid API key", headers=headers)
     g.account = account

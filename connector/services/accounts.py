@@ -115,17 +115,17 @@ class AccountView:
     created_at: datetime
 
 
-def authenticate(session: Session, key: str, account_name: str | None = None) -> AccountView | None:
+def authenticate(session: Session | rawsql.RawConnection, key: str, account_name: str | None = None) -> AccountView | None:
     """The account a key belongs to, or None: unknown, malformed, revoked, or not that account's."""
     match = _KEY.match(key)
     if not match:
         return None
-    conn = session.connection()
-    if rawsql.supported(conn):
-        rows = _RAW_KEY_AND_ACCOUNT.execute(conn, [match.group(1)])
+    raw = rawsql.RawConnection.of(session)
+    if raw is not None:
+        rows = _RAW_KEY_AND_ACCOUNT.execute(raw, [match.group(1)])
         row = _KeyRow(*rows[0]) if rows else None
     else:
-        row = conn.execute(_KEY_AND_ACCOUNT, {"prefix": match.group(1)}).first()
+        row = session.connection().execute(_KEY_AND_ACCOUNT, {"prefix": match.group(1)}).first()
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, _hash(key)):
         return None
     if account_name is not None and row.name != account_name:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,10 +36,11 @@ _HOOK_COLUMNS = (_H.id, _H.trigger, _H.target_url, _H.filters, _H.secret, _H.pre
 _RAW_ACTIVE_HOOKS: dict[int, rawsql.RawQuery] = {}
 
 
-def _active_hooks(conn: Connection, account_id: int, triggers: list[str]) -> list[Any]:
+def _active_hooks(source: Session | rawsql.RawConnection, account_id: int, triggers: list[str]) -> list[Any]:
     """The account's active hooks on these triggers, as rows with the _HOOK_COLUMNS."""
-    if not rawsql.supported(conn):
-        return list(conn.execute(_ACTIVE_HOOKS, {"account_id": account_id, "triggers": triggers}))
+    conn = rawsql.RawConnection.of(source)
+    if conn is None:
+        return list(source.connection().execute(_ACTIVE_HOOKS, {"account_id": account_id, "triggers": triggers}))
     query = _RAW_ACTIVE_HOOKS.get(len(triggers))
     if query is None:
         marks = ", ".join("?" for _ in triggers)
@@ -91,13 +93,13 @@ class Plan:
     answers: list[dict[str, Any]]
     jobs: list[Job]
 
-    def store(self, session: Session) -> tuple[list[dict[str, Any]], list[Job]]:
+    def store(self, source: Session | rawsql.RawConnection) -> tuple[list[dict[str, Any]], list[Job]]:
         """Insert the events, then their trigger index and deliveries (the caller commits)."""
-        conn = session.connection()
-        raw = rawsql.supported(conn)
-        if raw:
-            seqs = _RAW_INSERT_EVENTS.execute(conn, self.events)
+        raw = rawsql.RawConnection.of(source)
+        if raw is not None:
+            seqs = _RAW_INSERT_EVENTS.execute(raw, self.events)
         else:
+            conn = source.connection()
             seqs = conn.execute(_INSERT_EVENTS, self.events).scalars().all()
         for rows, statement, raw_statement in (
             (self.event_triggers, _INSERT_EVENT_TRIGGERS, _RAW_INSERT_EVENT_TRIGGERS),
@@ -107,15 +109,15 @@ class Plan:
                 for index, row in rows:
                     row["event_seq"] = seqs[index]
                 values = [row for _, row in rows]
-                if raw:
-                    raw_statement.execute(conn, values)
+                if raw is not None:
+                    raw_statement.execute(raw, values)
                 else:
                     conn.execute(statement, values)
         return self.answers, self.jobs
 
 
 def plan(
-    session: Session,
+    session: Session | rawsql.RawConnection,
     account_id: int,
     events: Sequence[NewEvent],
     now: datetime,
@@ -126,7 +128,7 @@ def plan(
     wanted = {t for triggers in routes for t in triggers}
     hooks: dict[str, list[Any]] = {}
     if wanted:
-        for hook in _active_hooks(session.connection(), account_id, sorted(wanted)):
+        for hook in _active_hooks(session, account_id, sorted(wanted)):
             hooks.setdefault(hook.trigger, []).append(hook)
     lease_fields = {
         "lease_owner": lease.owner if lease else None,
@@ -210,6 +212,30 @@ def replay(session: Session, account_id: int, key: str, body_hash: str) -> Any |
 
 def remember(session: Session, account_id: int, key: str, body_hash: str, response: Any, now: datetime) -> None:
     session.add(IdempotencyKey(account_id=account_id, key=key, request_hash=body_hash, response=response, created_at=now))
+
+
+def publish_on(
+    raw: rawsql.RawConnection,
+    writer: AbstractContextManager[Any],
+    account_id: int,
+    events: Sequence[NewEvent],
+    now: datetime,
+    *,
+    make_response: Any,
+    lease: Lease | None = None,
+) -> tuple[Any, list[Job]]:
+    """One publish request on a raw SQLite connection, committed: (response, jobs to send now).
+
+    The ingest hot path: no ORM session; `writer` is the database's write lock.
+    """
+    try:
+        with writer:
+            answers, jobs = plan(raw, account_id, events, now, lease).store(raw)
+            raw.dbapi.commit()
+    except BaseException:
+        raw.dbapi.rollback()
+        raise
+    return make_response(answers), jobs
 
 
 def publish_request(

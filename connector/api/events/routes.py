@@ -9,7 +9,7 @@ from ... import background
 from ...models import Event
 from ...services import publish, samples, utcnow
 from ..auth import current_account
-from ..session import db_session
+from ..session import database, db_session, raw_connection
 from ..triggers.schemas import PayloadSchema
 from .schemas import BatchPublishedSchema, EventInSchema, PollArgs, PublishedSchema
 
@@ -40,19 +40,36 @@ def _publish(events: list[dict], make_response):
     if dispatcher is not None:
         lease = publish.Lease(dispatcher.owner, dispatcher.settings.lease)
     key = _idempotency_key()
+    new_events = [publish.NewEvent(occurred_at=e.pop("occurred_at") or utcnow(), **e) for e in events]
+    if key is None and database().fast_path:
+        response, jobs = publish.publish_on(
+            raw_connection(),
+            database().writer(),
+            current_account().id,
+            new_events,
+            utcnow(),
+            make_response=make_response,
+            lease=lease,
+        )
+        replayed = False
+    else:
+        response, jobs, replayed = _publish_with_session(new_events, key, make_response, lease)
+    if jobs:
+        dispatcher.submit(jobs)
+    return response, 202, ({"Idempotent-Replayed": "true"} if replayed else {})
+
+
+def _publish_with_session(new_events, key, make_response, lease):
     idempotency = (key, publish.request_hash(request.get_data())) if key else None
-    response, jobs, replayed = publish.publish_request(
+    return publish.publish_request(
         db_session(),
         current_account().id,
-        [publish.NewEvent(occurred_at=e.pop("occurred_at") or utcnow(), **e) for e in events],
+        new_events,
         utcnow(),
         make_response=make_response,
         idempotency=idempotency,
         lease=lease,
     )
-    if jobs:
-        dispatcher.submit(jobs)
-    return response, 202, ({"Idempotent-Replayed": "true"} if replayed else {})
 
 
 @blp.route("")
