@@ -28,7 +28,9 @@ def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite files get WAL, a busy timeout and foreign keys."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    # A request may hold two connections (the raw one of the hot paths and a session's), and
+    # SQLite connections are local and cheap: never make a thread wait for one.
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=10, max_overflow=-1)
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no branch

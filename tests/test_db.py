@@ -37,3 +37,21 @@ def test_writers_take_turns(app):
     for t in threads:
         t.join(10)
     assert max(overlap) == 1 and len(overlap) == 8
+
+
+def test_many_concurrent_requests_never_wait_for_a_connection(app, tenant):
+    """Each request may hold two pooled connections; more threads than the pool must not block."""
+    errors, done = [], []
+
+    def call():
+        client = app.test_client()
+        for _ in range(3):
+            response = client.get("/api/v1/hooks", headers=tenant.headers)
+            (done if response.status_code == 200 else errors).append(response.status_code)
+
+    threads = [threading.Thread(target=call) for _ in range(24)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == [] and len(done) == 72
