@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Select, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from .. import payloads
+from .. import payloads, rawsql
 from ..models import Attempt, Delivery, Event, Hook
 from .jobs import Job
 from .retry import RetryPolicy, Verdict, classify, parse_retry_after
@@ -24,6 +24,7 @@ from .transport import AttemptResult
 GONE_REASON = "the target answered 410 Gone: subscription ended"
 # The hot statements use the tables directly: Core, without the ORM's per-statement work.
 _DELIVERIES = Delivery.__table__
+_RAW_INSERT_ATTEMPTS = rawsql.RawInsert(Attempt.__table__)
 
 
 def hook_secrets(secret: str, previous: str | None, previous_expires_at: datetime | None, now: datetime) -> tuple[str, ...]:
@@ -186,21 +187,23 @@ def record(
         return []
     outcomes = [decide(job, result, now, policy, rand()) for job, result in results]
     conn = session.connection()
-    conn.execute(
-        Attempt.__table__.insert(),
-        [
-            {
-                "delivery_id": job.delivery_id,
-                "started_at": result.started_at,
-                "duration_ms": result.duration_ms,
-                "status_code": result.status_code,
-                "error": result.error,
-                "response_excerpt": result.response_excerpt,
-                "outcome": _attempt_outcome(outcome),
-            }
-            for (job, result), outcome in zip(results, outcomes, strict=True)
-        ],
-    )
+    attempts = [
+        {
+            "delivery_id": job.delivery_id,
+            "started_at": result.started_at,
+            "duration_ms": result.duration_ms,
+            "status_code": result.status_code,
+            "error": result.error,
+            "response_excerpt": result.response_excerpt,
+            "outcome": _attempt_outcome(outcome),
+        }
+        for (job, result), outcome in zip(results, outcomes, strict=True)
+    ]
+    raw = rawsql.RawConnection.of(session)
+    if raw is not None:
+        _RAW_INSERT_ATTEMPTS.execute(raw, attempts)
+    else:
+        conn.execute(Attempt.__table__.insert(), attempts)
     # Successes (nearly all of them) move on in one statement per status code; the rest one by one.
     succeeded: dict[int | None, list[str]] = {}
     others = []
