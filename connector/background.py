@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import secrets
 import socket
@@ -63,6 +64,10 @@ def start(app: Flask, scheduler: bool = True) -> Dispatcher:
         )
         clock.start()
         app.extensions[SCHEDULER] = clock
+    # A web process (gunicorn, flask run) ends by returning from its main loop: on the way out,
+    # attempts in flight get STOP_TIMEOUT seconds to finish and the rest is given back at once
+    # rather than staying leased until LEASE_SECONDS pass. The worker command stops it itself.
+    atexit.register(stop, app, float(app.config["STOP_TIMEOUT"]))
     return dispatcher
 
 

@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_GRACE_SECONDS": 24 * 3600,
     "RETENTION_DAYS": 30,
     "HOUSEKEEPING_INTERVAL": 60,
+    "STOP_TIMEOUT": 10,
 }
 
 # flask-smorest's OpenAPI settings: these are the project's own, not the operator's.

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlite3
+
 from apispec import BasePlugin
 from flask import Flask
 from flask_smorest import Api
-from werkzeug.exceptions import HTTPException, default_exceptions
+from sqlalchemy import exc as sa_exc
+from werkzeug.exceptions import HTTPException, ServiceUnavailable, default_exceptions
 
 from ..services.errors import ServiceError
 from . import auth
@@ -23,6 +26,17 @@ def _summary(errors: Any, where: str = "") -> list[str]:
     if isinstance(errors, list) and all(isinstance(e, str) for e in errors):
         return [f"{where}: {' '.join(errors)}"]
     return [f"{where}: {errors}"]
+
+
+#: What a database that cannot be reached (or stays locked) raises, through SQLAlchemy or the
+#: raw SQLite hot path. Anything else that goes wrong stays a 500 and is logged as a bug.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    sqlite3.OperationalError,
+)
+DATABASE_RETRY_AFTER = 5
 
 
 class ConnectorApi(Api):
@@ -44,6 +58,16 @@ class ConnectorApi(Api):
             http_error.data["errors"] = error.errors  # type: ignore[attr-defined]
         return self.handle_http_exception(http_error)
 
+    def handle_database_unavailable(self, error: Exception):
+        """The database cannot be reached or is locked: 503, try again; the transaction was rolled back."""
+        self._app.logger.warning("database unavailable: %s", str(error).splitlines()[0][:200] if str(error) else error)
+        http_error = ServiceUnavailable()
+        http_error.data = {  # type: ignore[attr-defined]
+            "message": "database unavailable: nothing was stored, try again shortly",
+            "headers": {"Retry-After": str(DATABASE_RETRY_AFTER)},
+        }
+        return self.handle_http_exception(http_error)
+
     def handle_unexpected(self, error: Exception):
         self._app.logger.exception("unhandled error")
         return self.handle_http_exception(default_exceptions[500]())
@@ -58,6 +82,7 @@ class ErrorResponsesPlugin(BasePlugin):
             responses = operation.setdefault("responses", {})
             if path and path.startswith(auth.PUBLIC_PREFIX):
                 responses.setdefault("401", {"description": "Missing or invalid API key", **error})
+                responses.setdefault("503", {"description": "Database unavailable: nothing was changed", **error})
             if method in ("post", "patch", "put"):
                 responses.setdefault("413", {"description": "Request body over the size limit", **error})
 
@@ -74,6 +99,8 @@ def init_api(app: Flask) -> Api:
     for blueprint in (me, triggers, hooks, events, deliveries, health):
         api.register_blueprint(blueprint)
     app.register_error_handler(ServiceError, api.handle_service_error)
+    for kind in DATABASE_UNAVAILABLE:
+        app.register_error_handler(kind, api.handle_database_unavailable)
     app.register_error_handler(Exception, api.handle_unexpected)
     auth.init_auth(app)
     return api
