@@ -30,10 +30,17 @@ def make_engine(url: str) -> Engine:
         # A dead server fails a request within seconds (503) instead of hanging it; pooled
         # connections are checked before use, so the pool heals by itself when it returns.
         connect_args = {"connect_timeout": 5} if url.startswith("postgresql") else {}
-        return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        return create_engine(url, pool_pre_ping=True, connect_args=connect_args, hide_parameters=True)
     # A request may hold two connections (the raw one of the hot paths and a session's), and
     # SQLite connections are local and cheap: never make a thread wait for one.
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=10, max_overflow=-1)
+    # hide_parameters: an error's text (logged) never carries a key hash, a secret or a payload.
+    engine = create_engine(
+        url,
+        connect_args={"timeout": 30, "check_same_thread": False},
+        pool_size=10,
+        max_overflow=-1,
+        hide_parameters=True,
+    )
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no branch

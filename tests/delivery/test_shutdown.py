@@ -34,9 +34,7 @@ COMMANDS = {
 
 def leased(app) -> int:
     with app.extensions["connector.db"].session() as session:
-        return session.scalar(
-            select(func.count()).where(Delivery.status == "pending", Delivery.lease_owner.is_not(None))
-        )
+        return session.scalar(select(func.count()).where(Delivery.status == "pending", Delivery.lease_owner.is_not(None)))
 
 
 @pytest.mark.parametrize("kind", list(COMMANDS))
