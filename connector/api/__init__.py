@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlite3
+from typing import Any
 
 from apispec import BasePlugin
 from flask import Flask
