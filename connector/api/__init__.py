@@ -8,6 +8,7 @@ from typing import Any
 from apispec import BasePlugin
 from flask import Flask
 from flask_smorest import Api
+from flask_smorest.pagination import PaginationMetadataSchema
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, ServiceUnavailable, default_exceptions
 
@@ -40,6 +41,15 @@ DATABASE_RETRY_AFTER = 5
 
 class ConnectorApi(Api):
     """Every error, ours or the framework's, as {code, status, message, errors?}."""
+
+    def _register_pagination_header(self) -> None:
+        # X-Pagination carries JSON: documented as JSON content (OpenAPI 3), not as a `schema`,
+        # which clients and validators read as the comma-separated "simple" style.
+        self.spec.components.header(
+            "PAGINATION",
+            {"description": "Pagination metadata", "content": {"application/json": {"schema": PaginationMetadataSchema}}},
+            lazy=True,
+        )
 
     def handle_http_exception(self, error: HTTPException):  # type: ignore[override]
         payload, code, headers = super().handle_http_exception(error)
