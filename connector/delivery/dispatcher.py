@@ -135,6 +135,7 @@ class Dispatcher:
             total_limit=self.settings.total_limit,
         )
         recorder = asyncio.create_task(self._record_loop())
+        renewer = asyncio.create_task(self._renew_loop())
         self._started.set()
         try:
             while not self._stopping:
@@ -144,6 +145,7 @@ class Dispatcher:
             await self._drain()
         finally:
             recorder.cancel()
+            renewer.cancel()
             await self._flush()
             await self.transport.close()
 
@@ -220,6 +222,22 @@ class Dispatcher:
                 del self._outstanding[job.hook_id]
         if self._backlog and not self._full():
             self._wake.set()
+
+    async def _renew_loop(self) -> None:
+        """Every third of a lease, extend the leases of what is still in hand."""
+        every = self.settings.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)  # the renewal period itself, not a wait for work
+            held = list(self._in_hand)
+            if held:
+                try:
+                    await asyncio.get_running_loop().run_in_executor(self._db, self._renew, held)
+                except Exception:
+                    log.exception("renewing %d leases failed", len(held))
+
+    def _renew(self, held: list[str]) -> None:
+        with self.sessions() as session, write_lock(session):
+            store.renew(session, self.owner, held, self.clock(), self.settings.lease)
 
     def _record(self, batch: list[tuple[Job, AttemptResult]]) -> None:
         with self.sessions() as session, write_lock(session):

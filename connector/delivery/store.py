@@ -298,3 +298,26 @@ def release(session: Session, owner: str, delivery_ids: Sequence[str]) -> None:
             .values(lease_owner=None, lease_expires_at=None)
         )
     session.commit()
+
+
+def renew(session: Session, owner: str, delivery_ids: Sequence[str], now: datetime, lease: timedelta) -> int:
+    """Extend the leases of deliveries still in hand (queued behind a slow host, say), so that no
+    other process takes them while this one is alive; a dead owner's leases still run out."""
+    renewed = 0
+    ids = list(delivery_ids)
+    for start in range(0, len(ids), 500):
+        renewed += (
+            session.connection()
+            .execute(
+                update(_DELIVERIES)
+                .where(
+                    _DELIVERIES.c.id.in_(ids[start : start + 500]),
+                    _DELIVERIES.c.lease_owner == owner,
+                    _DELIVERIES.c.status == "pending",
+                )
+                .values(lease_expires_at=now + lease)
+            )
+            .rowcount
+        )
+    session.commit()
+    return renewed

@@ -86,6 +86,18 @@ def test_a_lease_keeps_others_away_until_it_runs_out(db, tenant, hook):
     assert row.status == "succeeded" and row.lease_owner is None
 
 
+def test_a_live_owner_renews_its_leases_a_dead_one_does_not(db, tenant, hook):
+    publish_one(db, tenant, n=2)
+    first, second = claim(db, "a", T0)
+    # "a" still holds the first (queued behind a slow host) and renews it; the second it lost track of.
+    assert store.renew(db, "a", [first.delivery_id], T0 + LEASE / 2, LEASE) == 1
+    assert store.renew(db, "b", [second.delivery_id], T0 + LEASE / 2, LEASE) == 0, "only the owner renews"
+    taken = claim(db, "b", T0 + LEASE)
+    assert [j.delivery_id for j in taken] == [second.delivery_id]
+    assert claim(db, "b", T0 + LEASE * 3 / 2 - timedelta(seconds=1)) == []
+    assert [j.delivery_id for j in claim(db, "b", T0 + LEASE * 3 / 2)] == [first.delivery_id]  # "a" died after all
+
+
 def test_two_dispatchers_claim_disjoint_batches(db, tenant, hook):
     publish_one(db, tenant, n=10)
     a = {j.delivery_id for j in claim(db, "a", T0, limit=6)}
