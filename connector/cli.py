@@ -14,7 +14,7 @@ from flask.cli import AppGroup, ScriptInfo, with_appcontext
 
 from . import background
 from .db import Database
-from .integrations.cli import integrations
+from .integrations.cli import init_integrations_cli
 from .services import accounts, utcnow
 from .services.errors import ServiceError
 
@@ -182,4 +182,4 @@ def worker(ctx: click.Context, processes: int, stop_timeout: float, no_scheduler
 def init_cli(app: Flask) -> None:
     for command in (create_account, keys, db, demo, worker):
         app.cli.add_command(command)
-    app.cli.add_command(integrations)
+    init_integrations_cli(app)
