@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import threading
 from dataclasses import dataclass
@@ -12,7 +11,6 @@ from dataclasses import dataclass
 import pytest
 from werkzeug.serving import make_server
 
-from connector import background, create_app
 from tests.conftest import Tenant, make_tenant
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -27,31 +25,17 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(tmp_path, migrated_template):
-    """The connector serving HTTP on a free port of 127.0.0.1, delivering to 127.0.0.1 only."""
-    db_file = tmp_path / "live.sqlite"
-    shutil.copy(migrated_template, db_file)
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": f"sqlite:///{db_file}",
-            "AUTO_MIGRATE": False,
-            "DISPATCHER": False,
-            "TARGET_ALLOWLIST": "127.0.0.0/8,::1/128",
-            "POLL_INTERVAL": 0.05,
-            "RETRY_SCHEDULE": "[0.05, 0.05, 0.05]",
-            "RETRY_JITTER": 0.0,
-            "DELIVERY_TIMEOUT": 2.0,
-        }
-    )
-    background.start(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def live_server(live_app):
+    """The live app (dispatcher running) serving HTTP on a free port of 127.0.0.1.
+
+    Targets on 127.0.0.1 must stay reachable: the allow-list is set as DESIGN.md §8 says tests set it.
+    """
+    live_app.config["TARGET_ALLOWLIST"] = "127.0.0.0/8,::1/128"
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield LiveServer(app, f"http://127.0.0.1:{server.server_port}", make_tenant(app, "yoga-shibuya"))
+    yield LiveServer(live_app, f"http://127.0.0.1:{server.server_port}", make_tenant(live_app, "yoga-shibuya"))
     server.shutdown()
-    background.stop(app, timeout=2)
-    app.extensions["connector.db"].dispose()
 
 
 def npm_ci(project: str) -> None:
