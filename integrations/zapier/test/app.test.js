@@ -86,6 +86,16 @@ describe('connector Zapier app', () => {
     }
   });
 
+  it('falls back to its static output fields when the connector cannot be reached', async () => {
+    const closed = http.createServer();
+    await new Promise((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const unreachable = `http://127.0.0.1:${closed.address().port}`;
+    await new Promise((resolve) => closed.close(resolve));
+    const trigger = App.triggers.purchase;
+    const fields = await appTester(trigger.operation.outputFields[0], { authData: { ...authData, base_url: unreachable } });
+    assert.deepStrictEqual(fields, definitions.find((d) => d.key === 'purchase').outputFields);
+  });
+
   describe('authentication', () => {
     it('tests the key with GET /me and labels the connection with the account name', async () => {
       const me = await appTester(App.authentication.test, { authData });
