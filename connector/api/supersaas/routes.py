@@ -13,6 +13,8 @@ from ..hooks.routes import limits
 from ..session import db_session
 from .schemas import InboundArgs, InboundUrlSchema, SubscribeArgs, SupersaasHookSchema, UnsubscribeArgs
 
+# The API's own credential parsing (_credentials) and ingest path (_publish) are reused as they are:
+# the same keys, routing, Idempotency-Key handling and dispatcher hand-off as POST /api/v1/events.
 blp = Blueprint("supersaas", __name__, description="SuperSaaS compatibility: its webhooks in, its hooks API.")
 
 UNAUTHORIZED = (
