@@ -439,3 +439,26 @@ def _field_schema(f: Field) -> dict[str, Any]:
     if f.children:
         schema["properties"] = {c.key: _field_schema(c) for c in f.children}
     return schema
+
+
+@dataclass(frozen=True)
+class SupersaasCode:
+    """One of SuperSaaS's one-letter REST-hook event codes, as the trigger (and event) it stands for."""
+
+    trigger: str
+    event: str | None = None  # R and F are the reminder trigger narrowed to one event
+
+
+# SuperSaaS's hooks API (POST /api/hooks {event, parent_id, target_url}) names triggers by these letters.
+SUPERSAAS_CODES: dict[str, SupersaasCode] = {
+    "N": SupersaasCode("new_appointment"),
+    "C": SupersaasCode("changed_appointment"),
+    "U": SupersaasCode("new_user"),
+    "M": SupersaasCode("changed_user"),
+    "S": SupersaasCode("new_form"),
+    "O": SupersaasCode("changed_form"),
+    "R": SupersaasCode("reminder", "reminder"),
+    "F": SupersaasCode("reminder", "follow_up"),
+    "H": SupersaasCode("email_sent"),
+    "P": SupersaasCode("purchase"),
+}

@@ -14,6 +14,7 @@ from flask.cli import AppGroup, ScriptInfo, with_appcontext
 
 from . import background
 from .db import Database
+from .integrations.cli import init_integrations_cli
 from .services import accounts, utcnow
 from .services.errors import ServiceError
 
@@ -181,3 +182,4 @@ def worker(ctx: click.Context, processes: int, stop_timeout: float, no_scheduler
 def init_cli(app: Flask) -> None:
     for command in (create_account, keys, db, demo, worker):
         app.cli.add_command(command)
+    init_integrations_cli(app)

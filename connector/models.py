@@ -194,3 +194,13 @@ class IdempotencyKey(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     response: Mapped[Any] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SupersaasInbound(Base):
+    """An account's secret inbound URL for SuperSaaS's own webhooks: only the token's SHA-256 is kept."""
+
+    __tablename__ = "supersaas_inbound"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
