@@ -6,6 +6,9 @@ from sqlalchemy import func, select
 from .session import db_session
 
 
+MAX_OFFSET = 2**62
+
+
 class QueryPage(Page):
     """Pages of a SQLAlchemy select, counted and sliced in the database."""
 
@@ -15,5 +18,7 @@ class QueryPage(Page):
 
     @property
     def items(self):
+        if self.page_params.first_item > MAX_OFFSET:
+            return []  # far past any last page (and past what a database integer holds)
         query = self.collection.offset(self.page_params.first_item).limit(self.page_params.page_size)
         return list(db_session().scalars(query))
