@@ -14,7 +14,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from connector import create_app
-from connector.db import make_engine
+from connector.db import Base, make_engine
 from connector.migrate import upgrade
 from connector.services import accounts, utcnow
 
@@ -29,11 +29,42 @@ def migrated_template(tmp_path_factory):
     return path
 
 
+#: SQLite always; PostgreSQL as well when CONNECTOR_TEST_DATABASE_URL names a server (CI sets it).
+BACKENDS = ["sqlite", *(["postgresql"] if os.environ.get("CONNECTOR_TEST_DATABASE_URL") else [])]
+
+
+@pytest.fixture(scope="session")
+def postgres_template():
+    """One migrated database of its own on the test server for the session, emptied before each test."""
+    from tests import pg
+
+    with pg.fresh_database(os.environ["CONNECTOR_TEST_DATABASE_URL"]) as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        tables = [t.name for t in Base.metadata.sorted_tables]
+        yield url, engine, tables
+        engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path, migrated_template):
+    """A migrated, empty database for one test: a copy of the SQLite template, or the emptied PostgreSQL one."""
+    if request.param == "sqlite":
+        db_file = tmp_path / "connector.sqlite"
+        shutil.copy(migrated_template, db_file)
+        return f"sqlite:///{db_file}"
+    if request.node.get_closest_marker("sqlite_only"):
+        pytest.skip("about SQLite itself")
+    url, engine, tables = request.getfixturevalue("postgres_template")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
+        conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    return url
+
+
 @pytest.fixture
-def app(tmp_path, migrated_template):
-    db_file = tmp_path / "connector.sqlite"
-    shutil.copy(migrated_template, db_file)
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{db_file}", "AUTO_MIGRATE": False, "DISPATCHER": False})
+def app(database_url):
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "AUTO_MIGRATE": False, "DISPATCHER": False})
     yield app
     app.extensions["connector.db"].dispose()
 
@@ -119,16 +150,14 @@ def webhook_receiver():
 
 
 @pytest.fixture
-def live_app(tmp_path, migrated_template):
+def live_app(database_url):
     """An app whose dispatcher runs, with quick polling and a short retry schedule."""
     from connector import background
 
-    db_file = tmp_path / "live.sqlite"
-    shutil.copy(migrated_template, db_file)
     app = create_app(
         {
             "TESTING": True,
-            "DATABASE_URL": f"sqlite:///{db_file}",
+            "DATABASE_URL": database_url,
             "AUTO_MIGRATE": False,
             "DISPATCHER": False,
             "POLL_INTERVAL": 0.05,

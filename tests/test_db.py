@@ -2,7 +2,11 @@
 
 import threading
 
+import pytest
+
 from connector.db import FOREGROUND_CHECKPOINT_PAGES, write_lock
+
+pytestmark = pytest.mark.sqlite_only
 
 
 def test_checkpoints_run_in_the_background_not_in_commits(app, client, tenant):

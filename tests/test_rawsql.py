@@ -3,12 +3,15 @@
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from connector import rawsql
 from connector.models import Delivery, Event, EventTrigger
 from connector.services import accounts, publish
 from connector.services.hooks import create_hook
+
+pytestmark = pytest.mark.sqlite_only
 
 T0 = datetime(2026, 11, 29, 1, 2, 3, 456789, tzinfo=UTC)
 

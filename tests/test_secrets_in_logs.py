@@ -5,6 +5,7 @@ import logging
 from sqlalchemy.exc import IntegrityError
 
 from connector.models import Hook
+from connector.services import utcnow
 from tests.conftest import make_tenant
 
 
@@ -24,8 +25,19 @@ def test_no_key_or_secret_in_any_log_line(live_app, webhook_receiver, caplog):
     client.get("/api/v1/me", headers={"Authorization": f"Bearer {tenant.key}x"})  # a wrong key
     # A database error with the secret among its parameters: the logged text must not carry it.
     with live_app.extensions["connector.db"].session() as session:
+        now = utcnow()
         session.add(
-            Hook(id=hook["id"], account_id=tenant.id, trigger="purchase", target_url="x", filters={}, secret=hook["secret"])
+            Hook(
+                id=hook["id"],  # taken: the insert fails with the secret among its parameters
+                account_id=tenant.id,
+                trigger="purchase",
+                target_url="x",
+                filters={},
+                secret=hook["secret"],
+                status="active",
+                created_at=now,
+                updated_at=now,
+            )
         )
         try:
             session.commit()
