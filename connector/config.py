@@ -33,6 +33,9 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_GRACE_SECONDS": 24 * 3600,
     "RETENTION_DAYS": 30,
     "HOUSEKEEPING_INTERVAL": 60,
+    # Reminders: how often due ones are looked for, and how late one may still fire (else: skipped).
+    "REMINDER_INTERVAL": 15,
+    "REMINDER_MAX_LATENESS": 3600,
 }
 
 # flask-smorest's OpenAPI settings: these are the project's own, not the operator's.
