@@ -36,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     # Reminders: how often due ones are looked for, and how late one may still fire (else: skipped).
     "REMINDER_INTERVAL": 15,
     "REMINDER_MAX_LATENESS": 3600,
+    # Encrypts stored credentials (SMTP passwords); None: a key generated into the instance folder.
+    "CREDENTIALS_KEY": None,
 }
 
 # flask-smorest's OpenAPI settings: these are the project's own, not the operator's.

@@ -9,6 +9,7 @@ the dispatcher runs attempts on a few threads of their own (`send_in_thread`).
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import smtplib
 import ssl
@@ -20,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from .. import credentials
 from ..models import SmtpDestination
 from .jobs import Job
 from .transport import AttemptResult, _Recorder
@@ -45,7 +47,9 @@ class SmtpServer:
 
     @classmethod
     def of(cls, row: SmtpDestination) -> SmtpServer:
-        return cls(row.host, row.port, row.security, row.username, row.password, row.sender)
+        """The server of a stored destination, its password unsealed; ValueError if it cannot be."""
+        password = credentials.current().unseal(row.password) if row.password else None
+        return cls(row.host, row.port, row.security, row.username, password, row.sender)
 
 
 def target_url(host: str, port: int) -> str:
@@ -122,7 +126,7 @@ def send(server: SmtpServer, payload: dict[str, Any], timeout: float, max_respon
             if server.security == "starttls":
                 client.starttls(context=context)
             if server.username:
-                client.login(server.username, server.password or "")
+                _login(client, server.username, server.password or "")
             refused = client.send_message(message, envelope_from, recipients)
         rec.status_code = 250
         note = f"accepted for {len(recipients) - len(refused)} of {len(recipients)} recipients"
@@ -141,6 +145,18 @@ def send(server: SmtpServer, payload: dict[str, Any], timeout: float, max_respon
     return rec.result()
 
 
+def _login(client: smtplib.SMTP, username: str, password: str) -> None:
+    """AUTH; smtplib's login takes ASCII only, so other credentials go as AUTH PLAIN in UTF-8 (RFC 4616)."""
+    if (username + password).isascii():
+        client.login(username, password)
+        return
+    client.ehlo_or_helo_if_needed()
+    token = base64.b64encode(b"\0" + username.encode() + b"\0" + password.encode()).decode("ascii")
+    code, text = client.docmd("AUTH", "PLAIN " + token)
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, text)
+
+
 def _refused(rec: _Recorder, code: int, text: bytes | str, what: str) -> None:
     words = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
     rec.status_code = code
@@ -148,16 +164,24 @@ def _refused(rec: _Recorder, code: int, text: bytes | str, what: str) -> None:
     rec.excerpt += words.encode()
 
 
+def send_to(row: SmtpDestination | None, payload: dict[str, Any], timeout: float, max_response_bytes: int) -> AttemptResult:
+    """Send to a hook's stored server; a server gone or a password that cannot be unsealed is a failed attempt."""
+    try:
+        if row is None:
+            raise ValueError("the hook has no SMTP server any more")
+        server = SmtpServer.of(row)
+    except ValueError as exc:
+        rec = _Recorder(timeout, max_response_bytes)
+        rec.error = f"cannot send: {exc}"[:200]
+        return rec.result()
+    return send(server, payload, timeout, max_response_bytes)
+
+
 def send_job(sessions: sessionmaker[Session], job: Job, timeout: float, max_response_bytes: int) -> AttemptResult:
     """One attempt of a delivery to an SMTP hook: its server read now, the job's payload as the e-mail."""
-    with sessions() as session:
+    with sessions() as session:  # closed before sending: no transaction stays open while the server talks
         row = session.get(SmtpDestination, job.hook_id)
-        server = SmtpServer.of(row) if row is not None else None
-    if server is None:
-        rec = _Recorder(timeout, max_response_bytes)
-        rec.error = "the hook has no SMTP server any more"
-        return rec.result()
-    return send(server, json.loads(job.body), timeout, max_response_bytes)
+    return send_to(row, json.loads(job.body), timeout, max_response_bytes)
 
 
 async def send_in_thread(sessions: sessionmaker[Session], job: Job, timeout: float, max_response_bytes: int) -> AttemptResult:

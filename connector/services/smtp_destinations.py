@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .. import credentials
 from ..delivery import smtp
 from ..models import SmtpDestination
 from .errors import Invalid
@@ -35,13 +36,16 @@ def destination(
     sender = given.get("sender") or None
     if sender is not None and ["@" in a for a in smtp.addresses(sender)] != [True]:
         raise Invalid("smtp.sender is not an e-mail address", {"smtp.sender": "e.g. Yoga Shibuya <yoyaku@example.jp>"})
-    password = given["password"] if "password" in given else (current.password if current is not None else None)
+    if "password" in given:  # sealed at once: the password itself is never stored
+        password = credentials.current().seal(given["password"]) if given["password"] else None
+    else:
+        password = current.password if current is not None else None
     row = current or SmtpDestination()
     row.host = host
     row.port = given.get("port") or smtp.DEFAULT_PORTS[security]
     row.security = security
     row.username = given.get("username") or None
-    row.password = password or None
+    row.password = password
     row.sender = sender
     return row
 

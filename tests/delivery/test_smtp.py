@@ -11,8 +11,10 @@ from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from sqlalchemy import select
 
+from connector import credentials
 from connector.delivery import smtp, store
 from connector.delivery.retry import RetryPolicy
 from connector.models import Attempt, Delivery, SmtpDestination
@@ -36,13 +38,16 @@ POLICY = RetryPolicy(jitter=0.0)
 class Inbox:
     """An aiosmtpd handler: keeps what it accepts; scripted refusals come first."""
 
-    def __init__(self) -> None:
+    def __init__(self, require_auth: bool = False) -> None:
+        self.require_auth = require_auth
         self.envelopes: list = []
         self.refusals: deque[str] = deque()
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
+            if self.require_auth and not session.authenticated:
+                return "530 5.7.0 Authentication required"
             if self.refusals:
                 return self.refusals.popleft()
             self.envelopes.append(envelope)
@@ -55,12 +60,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def serve(handler, **smtp_parameters):
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **smtp_parameters)
+    controller.start()
+    handler.port = controller.port
+    return controller
+
+
 @pytest.fixture
 def inbox():
     handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    handler.port = controller.port
+    controller = serve(handler)
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def guarded_inbox():
+    """A server that takes mail only after AUTH as mailer with PASSWORD (plain text allowed: a test on 127.0.0.1)."""
+    handler = Inbox(require_auth=True)
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        return AuthResult(success=auth_data.login == b"mailer" and auth_data.password == PASSWORD.encode(), handled=False)
+
+    controller = serve(handler, authenticator=authenticator, auth_require_tls=False)
     yield handler
     controller.stop()
 
@@ -226,3 +249,33 @@ def tenant_live(live_app):
     from tests.conftest import make_tenant
 
     return make_tenant(live_app, "mail-studio")
+
+
+def test_the_password_is_stored_sealed_and_used_to_log_in(app, client, tenant, guarded_inbox):
+    hook = subscribe(client, tenant, guarded_inbox, username="mailer", password=PASSWORD)
+    with app.extensions["connector.db"].session() as session:
+        stored = session.get(SmtpDestination, hook["id"]).password
+    assert stored.startswith("fernet:") and PASSWORD not in stored
+    publish_mail(client, tenant)
+    (outcome,) = attempt(app, utcnow())
+    assert outcome.verdict.value == "succeeded" and len(guarded_inbox.envelopes) == 1
+
+
+@pytest.mark.parametrize("wrong", ["wrong", "間違い"])
+def test_a_wrong_password_or_a_lost_key_is_a_failed_attempt(app, client, tenant, guarded_inbox, wrong):
+    subscribe(client, tenant, guarded_inbox, username="mailer", password=wrong)
+    publish_mail(client, tenant)
+    now = utcnow()
+    (outcome,) = attempt(app, now)
+    assert outcome.verdict.value == "retry"
+    with app.extensions["connector.db"].session() as session:
+        row = session.scalars(select(Attempt)).one()
+        assert row.status_code == 535, row.error  # authentication failed
+    credentials.init("another key", app.instance_path)
+    try:
+        attempt(app, outcome.next_attempt_at)
+    finally:
+        credentials.init(app.config["CREDENTIALS_KEY"], app.instance_path)
+    with app.extensions["connector.db"].session() as session:
+        last = session.scalars(select(Attempt).order_by(Attempt.id.desc())).first()
+        assert last.status_code is None and "another CONNECTOR_CREDENTIALS_KEY" in last.error
