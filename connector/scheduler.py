@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -29,7 +29,14 @@ def make_scheduler(
     scheduler.add_job(_logged(checkpoint, "checkpoint"), "interval", seconds=1, id="checkpoint")
     scheduler.add_job(_logged(housekeeping, "housekeeping"), "interval", seconds=housekeeping_interval, id="housekeeping")
     if reminders is not None:
-        scheduler.add_job(_logged(reminders, "reminders"), "interval", seconds=reminder_interval, id="reminders")
+        # First run at start: reminders that fell due while the connector was down go out at once.
+        scheduler.add_job(
+            _logged(reminders, "reminders"),
+            "interval",
+            seconds=reminder_interval,
+            id="reminders",
+            next_run_time=datetime.now(UTC),
+        )
     return scheduler
 
 

@@ -61,7 +61,7 @@ def put_rules(
                     func.coalesce(ReminderBooking.finish_at, ReminderBooking.start_at) >= horizon,
                 ),
             )
-        )
+        ).all()
         bookings.reschedule(session, upcoming, reminders.parse_rules(stored), zone, now)
         session.commit()
     return get_rules(session, account_id)

@@ -260,3 +260,37 @@ def test_a_restarted_connector_fires_what_fell_due(tmp_path, migrated_template, 
             assert reminders.fire_due(session, START - timedelta(minutes=10), LATENESS).fired == 1
     finally:
         again.extensions["connector.db"].dispose()
+
+
+def test_the_scheduler_job_fires_what_is_due_and_wakes_the_dispatcher(app, client, tenant, db):
+    """background.run_reminders on the real clock: a reminder due a minute ago goes out at once."""
+    from connector import background
+    from connector.models import ReminderBooking
+    from connector.services import utcnow
+
+    subscribe_reminders(client, tenant)
+    now = utcnow()
+    db.add(ReminderBooking(account_id=tenant.id, booking_id="7", active=True, data={"id": 7}, occurred_at=now, updated_at=now))
+    db.add(
+        Reminder(
+            account_id=tenant.id,
+            booking_id="7",
+            event="reminder",
+            offset_minutes=60,
+            due_at=now - timedelta(minutes=1),
+            status="pending",
+            created_at=now,
+        )
+    )
+    db.commit()
+    woken = []
+
+    class Dispatcher:
+        def wake(self):
+            woken.append(True)
+
+    background.run_reminders(app, Dispatcher())
+    assert woken == [True]
+    assert listed(client, tenant, "fired") and db.scalar(select(Delivery.trigger)) == "reminder"
+    background.run_reminders(app, Dispatcher())
+    assert woken == [True]  # nothing more was due
