@@ -69,17 +69,22 @@ def _instance_key(instance_path: str) -> str:
         return f.read().strip()
 
 
+_settings: tuple[str | None, str] | None = None
 _current: Credentials | None = None
 
 
-def init(key: str | None, instance_path: str) -> Credentials:
-    """Set the process's credentials key (the app factory calls this)."""
-    global _current
-    _current = Credentials(key or _instance_key(instance_path))
-    return _current
+def init(key: str | None, instance_path: str) -> None:
+    """Set where the process's key comes from (the app factory calls this); read on first use."""
+    global _settings, _current
+    _settings, _current = (key, instance_path), None
 
 
 def current() -> Credentials:
+    """The process's sealer; without CONNECTOR_CREDENTIALS_KEY the instance key is made now if need be."""
+    global _current
     if _current is None:
-        raise RuntimeError("credentials.init() was not called: create the app first")
+        if _settings is None:
+            raise RuntimeError("credentials.init() was not called: create the app first")
+        key, instance_path = _settings
+        _current = Credentials(key or _instance_key(instance_path))
     return _current
