@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .. import reminders
@@ -40,20 +41,34 @@ def track(session: Session, events: Sequence[dict[str, Any]], now: datetime) -> 
         if account_id not in rule_sets:
             rule_sets[account_id] = rules_of(session, account_id)
         rules, zone = rule_sets[account_id]
-        booking = session.get(ReminderBooking, (account_id, str(data["id"])))
-        if booking is not None and booking.occurred_at > row["occurred_at"]:
-            continue  # an older event arriving late changes nothing
-        if event not in reminders.SCHEDULING_EVENTS and not reminders.is_cancelled(event, data):
-            # pending, revert: the reminders keep their times and carry the booking's latest data.
-            if booking is not None:
-                booking.data, booking.occurred_at, booking.updated_at = data, row["occurred_at"], now
-            continue
-        if booking is None:
-            booking = ReminderBooking(account_id=account_id, booking_id=str(data["id"]))
-            session.add(booking)
+        # pending, revert: the reminders keep their times and carry the booking's latest data.
+        refresh_only = event not in reminders.SCHEDULING_EVENTS and not reminders.is_cancelled(event, data)
+        booking = _locked(session, account_id, str(data["id"]), None if refresh_only else row["occurred_at"], now)
+        if booking is None or booking.occurred_at > row["occurred_at"]:
+            continue  # unknown and not scheduling, or an older event arriving late: nothing changes
         booking.data, booking.occurred_at, booking.updated_at = data, row["occurred_at"], now
-        booking.active = not reminders.is_cancelled(event, data)
-        reschedule(session, [booking], rules, zone, now)
+        if not refresh_only:
+            booking.active = not reminders.is_cancelled(event, data)
+            reschedule(session, [booking], rules, zone, now)
+
+
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def _locked(
+    session: Session, account_id: int, booking_id: str, create_at: datetime | None, now: datetime
+) -> ReminderBooking | None:
+    """The booking's row, created if `create_at` is given, locked until commit on PostgreSQL.
+
+    Two events of one booking published at once then apply one after the other instead
+    of both inserting its reminders (SQLite's writers are one at a time anyway).
+    """
+    if create_at is not None:
+        insert = _INSERTS[session.connection().dialect.name]
+        values = {"account_id": account_id, "booking_id": booking_id, "active": False, "data": {}}
+        session.execute(insert(ReminderBooking).values(**values, occurred_at=create_at, updated_at=now).on_conflict_do_nothing())
+    key = (ReminderBooking.account_id == account_id, ReminderBooking.booking_id == booking_id)
+    return session.scalars(select(ReminderBooking).where(*key).with_for_update()).one_or_none()
 
 
 def reschedule(

@@ -53,7 +53,8 @@ def put_rules(
         # Bookings whose reminders or follow-ups may still lie ahead; older ones are history.
         horizon = now - timedelta(minutes=reminders.MAX_OFFSET_MINUTES)
         upcoming = session.scalars(
-            select(ReminderBooking).where(
+            select(ReminderBooking)
+            .where(
                 ReminderBooking.account_id == account_id,
                 ReminderBooking.active.is_(True),
                 or_(
@@ -61,6 +62,7 @@ def put_rules(
                     func.coalesce(ReminderBooking.finish_at, ReminderBooking.start_at) >= horizon,
                 ),
             )
+            .with_for_update()  # as an event of the booking would (services/bookings.py)
         ).all()
         bookings.reschedule(session, upcoming, reminders.parse_rules(stored), zone, now)
         session.commit()
