@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Select, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from .. import catalog, filters
 from ..delivery.signing import new_secret
@@ -101,7 +101,7 @@ def hooks_query(account_id: int, trigger: str | None = None, status: str | None 
         query = query.where(Hook.trigger == trigger)
     if status:
         query = query.where(Hook.status == status)
-    return query.order_by(Hook.created_at, Hook.id)
+    return query.order_by(Hook.created_at, Hook.id).options(selectinload(Hook.smtp))  # one query for a page's SMTP servers
 
 
 def _own_hook(session: Session, account_id: int, hook_id: str) -> Hook | None:
