@@ -138,10 +138,10 @@ def send(server: SmtpServer, payload: dict[str, Any], timeout: float, max_respon
         _refused(rec, code, text, "every recipient refused")
     except smtplib.SMTPResponseException as exc:
         _refused(rec, exc.smtp_code, exc.smtp_error, type(exc).__name__)
+    except (smtplib.SMTPException, OSError) as exc:  # before ValueError: a failed certificate check is both
+        rec.failed(exc)
     except ValueError as exc:  # nothing a server could change: the e-mail itself is unusable
         rec.error = f"cannot send: {exc}"[:200]
-    except (smtplib.SMTPException, OSError) as exc:
-        rec.failed(exc)
     return rec.result()
 
 

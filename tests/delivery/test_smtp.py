@@ -279,3 +279,67 @@ def test_a_wrong_password_or_a_lost_key_is_a_failed_attempt(app, client, tenant,
     with app.extensions["connector.db"].session() as session:
         last = session.scalars(select(Attempt).order_by(Attempt.id.desc())).first()
         assert last.status_code is None and "another CONNECTOR_CREDENTIALS_KEY" in last.error
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1: (cert file, key file)."""
+    import ipaddress
+    from datetime import UTC, datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return str(cert_file), str(key_file)
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_starttls_and_implicit_tls_verify_the_server(app, client, tenant, certificate, monkeypatch, security):
+    import ssl
+
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(*certificate)
+    handler = Inbox()
+    if security == "starttls":
+        controller = serve(handler, tls_context=server_context, require_starttls=True)
+    else:
+        controller = serve(handler, ssl_context=server_context)
+    try:
+        subscribe(client, tenant, handler, security=security)
+        publish_mail(client, tenant)
+        now = utcnow()
+        # An unknown certificate authority is refused: a failed attempt, nothing sent.
+        (refused,) = attempt(app, now)
+        assert refused.verdict.value == "retry" and handler.envelopes == []
+        with app.extensions["connector.db"].session() as session:
+            assert session.scalars(select(Attempt)).one().error == "TLS handshake failed"
+        # Trusting the test certificate as a real CA would be: the e-mail goes out encrypted.
+        trusted = ssl.create_default_context
+        monkeypatch.setattr(smtp.ssl, "create_default_context", lambda: trusted(cafile=certificate[0]))
+        (sent,) = attempt(app, refused.next_attempt_at)
+        assert sent.verdict.value == "succeeded" and len(handler.envelopes) == 1
+    finally:
+        controller.stop()
