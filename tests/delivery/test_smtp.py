@@ -17,7 +17,7 @@ from sqlalchemy import select
 from connector import credentials
 from connector.delivery import smtp, store
 from connector.delivery.retry import RetryPolicy
-from connector.models import Attempt, Delivery, SmtpDestination
+from connector.models import Attempt, Delivery, Hook, SmtpDestination
 from connector.services import utcnow
 from tests.receiver import wait_until
 
@@ -186,6 +186,11 @@ def test_the_email_arrives_intact(app, client, tenant, inbox):
         assert row.status_code == 250 and row.outcome == "succeeded" and b"accepted for 4 of 4" in row.response_excerpt
 
 
+def failing_since(app, hook_id):
+    with app.extensions["connector.db"].session() as session:
+        return session.get(Hook, hook_id).failing_since
+
+
 @pytest.mark.parametrize("refusal, code", [("451 4.3.0 try later", 451), ("550 5.7.1 relaying denied", 550)])
 def test_a_refusing_server_is_retried(app, client, tenant, inbox, refusal, code):
     hook = subscribe(client, tenant, inbox)
@@ -195,9 +200,11 @@ def test_a_refusing_server_is_retried(app, client, tenant, inbox, refusal, code)
     (first,) = attempt(app, now)
     assert first.verdict.value == "retry" and first.next_attempt_at == now + timedelta(seconds=5)
     assert inbox.envelopes == []
+    assert failing_since(app, hook["id"]) == now  # what disables a hook that keeps failing
     assert attempt(app, now + timedelta(seconds=4)) == []  # not due yet
     (second,) = attempt(app, first.next_attempt_at)
     assert second.verdict.value == "succeeded" and len(inbox.envelopes) == 1
+    assert failing_since(app, hook["id"]) is None
     with app.extensions["connector.db"].session() as session:
         attempts = session.scalars(select(Attempt).order_by(Attempt.id)).all()
         assert [(a.status_code, a.outcome) for a in attempts] == [(code, "retry"), (250, "succeeded")]
