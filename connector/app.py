@@ -7,7 +7,7 @@ from typing import Any
 import click
 from flask import Flask
 
-from . import config
+from . import config, credentials
 from .db import Database
 
 
@@ -18,6 +18,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     config.load(app, test_config)
+    credentials.init(app.config["CREDENTIALS_KEY"], app.instance_path)
 
     database = Database(app.config["DATABASE_URL"])
     app.extensions["connector.db"] = database

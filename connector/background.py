@@ -14,7 +14,7 @@ from .db import Database
 from .delivery.dispatcher import Dispatcher, DispatcherSettings
 from .delivery.retry import RetryPolicy
 from .scheduler import make_scheduler
-from .services import housekeeping, utcnow
+from .services import housekeeping, reminders, utcnow
 
 DISPATCHER = "connector.dispatcher"
 SCHEDULER = "connector.scheduler"
@@ -45,6 +45,15 @@ def run_housekeeping(app: Flask) -> None:
         now = utcnow()
         housekeeping.disable_failing_hooks(session, now, timedelta(seconds=float(c["DISABLE_AFTER_SECONDS"])))
         housekeeping.purge(session, now, timedelta(days=float(c["RETENTION_DAYS"])))
+        reminders.purge(session, now, timedelta(days=float(c["RETENTION_DAYS"])))
+
+
+def run_reminders(app: Flask, dispatcher: Dispatcher) -> None:
+    """Publish the reminders that fell due, then have the dispatcher send them at once."""
+    with app.extensions["connector.db"].session() as session:
+        lateness = timedelta(seconds=float(app.config["REMINDER_MAX_LATENESS"]))
+        if reminders.fire_all_due(session, utcnow(), lateness).fired:
+            dispatcher.wake()
 
 
 def start(app: Flask, scheduler: bool = True) -> Dispatcher:
@@ -61,6 +70,8 @@ def start(app: Flask, scheduler: bool = True) -> Dispatcher:
             app.extensions["connector.db"].checkpoint,
             float(app.config["POLL_INTERVAL"]),
             float(app.config["HOUSEKEEPING_INTERVAL"]),
+            reminders=lambda: run_reminders(app, dispatcher),
+            reminder_interval=float(app.config["REMINDER_INTERVAL"]),
         )
         clock.start()
         app.extensions[SCHEDULER] = clock

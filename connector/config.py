@@ -34,6 +34,11 @@ DEFAULTS: dict[str, Any] = {
     "RETENTION_DAYS": 30,
     "HOUSEKEEPING_INTERVAL": 60,
     "STOP_TIMEOUT": 10,
+    # Reminders: how often due ones are looked for, and how late one may still fire (else: skipped).
+    "REMINDER_INTERVAL": 15,
+    "REMINDER_MAX_LATENESS": 3600,
+    # Encrypts stored credentials (SMTP passwords); None: a key generated into the instance folder.
+    "CREDENTIALS_KEY": None,
 }
 
 # flask-smorest's OpenAPI settings: these are the project's own, not the operator's.

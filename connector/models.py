@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -204,3 +204,70 @@ class SupersaasInbound(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReminderRuleSet(Base):
+    """An account's reminder and follow-up rules, and the time zone of bookings sent without one."""
+
+    __tablename__ = "reminder_rule_sets"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReminderBooking(Base):
+    """The latest known state of a booking, what its reminders are scheduled from and carry."""
+
+    __tablename__ = "reminder_bookings"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    booking_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    active: Mapped[bool] = mapped_column(Boolean)  # False once deleted or waitlisted
+    start_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finish_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)  # of the event that set this state
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Reminder(Base):
+    """One reminder or follow-up of a booking, due at a time: pending, then fired, skipped or cancelled."""
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    booking_id: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(20))  # reminder, follow_up
+    offset_minutes: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))  # pending, fired, skipped, cancelled
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    event_id: Mapped[str | None] = mapped_column(String(40))  # the published reminder event
+
+    __table_args__ = (
+        Index("ix_reminders_due", "status", "due_at"),
+        Index("ux_reminders_slot", "account_id", "booking_id", "event", "offset_minutes", "due_at", unique=True),
+    )
+
+
+class SmtpDestination(Base):
+    """An email_sent hook's own mail server: the connector sends the e-mail itself."""
+
+    __tablename__ = "smtp_destinations"
+
+    hook_id: Mapped[str] = mapped_column(ForeignKey("hooks.id", ondelete="CASCADE"), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    port: Mapped[int] = mapped_column(Integer)
+    security: Mapped[str] = mapped_column(String(16))  # starttls, tls, none
+    username: Mapped[str | None] = mapped_column(String(255))
+    # Never returned by the API nor logged; see README "E-mail through your own server".
+    password: Mapped[str | None] = mapped_column(Text)
+    sender: Mapped[str | None] = mapped_column(String(320))
+
+
+# Appended here so the Hook class above stays as it is: a hook's SMTP server, if it has one.
+Hook.smtp = relationship(SmtpDestination, uselist=False, lazy="select", cascade="all, delete-orphan")

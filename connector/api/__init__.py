@@ -102,11 +102,12 @@ def init_api(app: Flask) -> Api:
     from .health.routes import blp as health
     from .hooks.routes import blp as hooks
     from .me.routes import blp as me
+    from .reminders.routes import blp as reminders
     from .supersaas.routes import blp as supersaas
     from .triggers.routes import blp as triggers
 
     api = ConnectorApi(app, spec_kwargs={"extra_plugins": [ErrorResponsesPlugin()]})
-    for blueprint in (me, triggers, hooks, events, deliveries, health):
+    for blueprint in (me, triggers, hooks, events, deliveries, health, reminders):
         api.register_blueprint(blueprint)
     api.register_blueprint(supersaas)
     app.register_error_handler(ServiceError, api.handle_service_error)

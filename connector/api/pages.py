@@ -5,7 +5,6 @@ from sqlalchemy import func, select
 
 from .session import db_session
 
-
 MAX_OFFSET = 2**62
 
 

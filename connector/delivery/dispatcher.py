@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..db import write_lock
-from . import store
+from . import smtp, store
 from .jobs import Job
 from .retry import RetryPolicy
 from .signing import webhook_headers
@@ -195,8 +195,11 @@ class Dispatcher:
             task.add_done_callback(self._tasks.discard)
 
     async def _send(self, job: Job) -> None:
-        headers = webhook_headers(job.delivery_id, int(time.time()), job.body, job.secrets)
-        result = await self.transport.send(Outgoing(job.url, job.body, headers))
+        if smtp.is_smtp(job.url):  # an e-mail hook with its own mail server: smtplib, on threads of its own
+            result = await smtp.send_in_thread(self.sessions, job, self.settings.timeout, self.settings.max_response_bytes)
+        else:
+            headers = webhook_headers(job.delivery_id, int(time.time()), job.body, job.secrets)
+            result = await self.transport.send(Outgoing(job.url, job.body, headers))
         self._results.append((job, result))
         self._recorded.set()
 

@@ -9,6 +9,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from .. import payloads
+from ..delivery import smtp
 from ..delivery.signing import new_secret, webhook_headers
 from ..delivery.store import hook_secrets
 from ..delivery.transport import Outgoing, send_sync
@@ -101,6 +102,9 @@ def send_test(session: Session, account_id: int, hook_id: str, now: datetime, ti
     body = payloads.encode(payload)
     message_id = new_id("msg")
     secrets = hook_secrets(hook.secret, hook.previous_secret, hook.previous_secret_expires_at, now)
-    headers = webhook_headers(message_id, int(now.timestamp()), body, secrets)
-    result = send_sync(Outgoing(hook.target_url, body, headers), timeout=timeout, max_response_bytes=cap)
+    if hook.smtp is not None:  # an e-mail hook with its own mail server: the sample goes out as an e-mail
+        result = smtp.send_to(hook.smtp, payload, timeout, cap)
+    else:
+        headers = webhook_headers(message_id, int(now.timestamp()), body, secrets)
+        result = send_sync(Outgoing(hook.target_url, body, headers), timeout=timeout, max_response_bytes=cap)
     return {"webhook_id": message_id, "payload": payload, "attempt": result}

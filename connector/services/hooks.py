@@ -8,12 +8,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Select, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from .. import catalog, filters
 from ..delivery.signing import new_secret
 from ..ids import new_id
 from ..models import Hook
+from . import smtp_destinations
 from .errors import Invalid, NotFound
 
 # What a subscriber may set with PATCH; "disabled" is the connector's to set.
@@ -63,14 +64,19 @@ def create_hook(
     account_id: int,
     *,
     trigger: str,
-    target_url: str,
     now: datetime,
+    target_url: str | None = None,
     filters: Any = None,
     filter_inputs: dict[str, Any] | None = None,
     limits: HookLimits = HookLimits(),
+    smtp: dict[str, Any] | None = None,
 ) -> Hook:
     _check_trigger(trigger)
-    check_target_url(target_url, limits)
+    server = smtp_destinations.destination(trigger, target_url, smtp)  # None: a URL hook
+    if server is None:
+        check_target_url(target_url, limits)
+    else:
+        target_url = smtp_destinations.url_of(server)
     hook = Hook(
         id=new_id("hook"),
         account_id=account_id,
@@ -82,6 +88,7 @@ def create_hook(
         created_at=now,
         updated_at=now,
     )
+    hook.smtp = server
     session.add(hook)
     session.commit()
     return hook
@@ -94,7 +101,7 @@ def hooks_query(account_id: int, trigger: str | None = None, status: str | None 
         query = query.where(Hook.trigger == trigger)
     if status:
         query = query.where(Hook.status == status)
-    return query.order_by(Hook.created_at, Hook.id)
+    return query.order_by(Hook.created_at, Hook.id).options(selectinload(Hook.smtp))  # one query for a page's SMTP servers
 
 
 def _own_hook(session: Session, account_id: int, hook_id: str) -> Hook | None:
@@ -119,8 +126,12 @@ def update_hook(
 ) -> Hook:
     """Change target, filters or status; `status: active` re-enables a disabled hook."""
     hook = get_hook(session, account_id, hook_id)
-    if "target_url" in changes:
+    server = hook.smtp
+    if changes.get("smtp") is not None:
+        server = smtp_destinations.destination(hook.trigger, changes.get("target_url"), changes["smtp"], hook.smtp)
+    elif "target_url" in changes:
         check_target_url(changes["target_url"], limits)
+        server = None
     if "filters" in changes or "filter_inputs" in changes:
         new_filters = _combined_filters(hook.trigger, changes.get("filters", hook.filters), changes.get("filter_inputs"), limits)
     else:
@@ -129,6 +140,9 @@ def update_hook(
     if status != hook.status and status not in SETTABLE_STATUSES:
         raise Invalid(f"status {status!r} cannot be set", {"status": f"use one of {', '.join(SETTABLE_STATUSES)}"})
     hook.target_url = changes.get("target_url", hook.target_url)
+    hook.smtp = server
+    if server is not None:
+        hook.target_url = smtp_destinations.url_of(server)
     hook.filters = new_filters
     if status != hook.status:
         hook.status = status

@@ -19,6 +19,7 @@ from ..delivery.jobs import Job
 from ..delivery.store import hook_secrets
 from ..ids import new_id
 from ..models import Delivery, Event, EventTrigger, Hook, IdempotencyKey
+from . import bookings
 from .errors import Conflict
 
 _H = Hook.__table__.c
@@ -94,7 +95,12 @@ class Plan:
     jobs: list[Job]
 
     def store(self, source: Session | rawsql.RawConnection) -> tuple[list[dict[str, Any]], list[Job]]:
-        """Insert the events, then their trigger index and deliveries (the caller commits)."""
+        """Insert the events, then their trigger index and deliveries (the caller commits).
+
+        Appointment events also schedule their bookings' reminders, which needs a Session.
+        """
+        if isinstance(source, rawsql.RawConnection) and any(bookings.concerns(e["object"], e["data"]) for e in self.events):
+            raise ValueError("appointment events schedule reminders: store them through a Session")
         raw = rawsql.RawConnection.of(source)
         if raw is not None:
             seqs = _RAW_INSERT_EVENTS.execute(raw, self.events)
@@ -113,7 +119,14 @@ class Plan:
                     raw_statement.execute(raw, values)
                 else:
                     conn.execute(statement, values)
+        if isinstance(source, Session) and self.events:
+            bookings.track(source, self.events, self.events[0]["received_at"])
         return self.answers, self.jobs
+
+
+def needs_session(events: Sequence[NewEvent]) -> bool:
+    """Whether publishing these events schedules reminders, which the raw fast path does not."""
+    return any(bookings.concerns(e.object, e.data) for e in events)
 
 
 def plan(

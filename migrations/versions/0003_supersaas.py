@@ -1,14 +1,14 @@
 """SuperSaaS inbound tokens: one secret inbound URL per account.
 
 Revision ID: 0003_supersaas
-Revises: 0001
+Revises: 0002_reminders
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_supersaas"
-down_revision = "0001"
+down_revision = "0002_reminders"
 branch_labels = None
 depends_on = None
 

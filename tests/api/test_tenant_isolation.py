@@ -25,7 +25,11 @@ BODIES = {
     ("post", "/api/v1/events"): lambda a: {"object": "purchase", "event": "purchase", "role": 3, "data": {"id": 2}},
     ("post", "/api/v1/events/batch"): lambda a: [{"object": "purchase", "event": "purchase", "role": 3, "data": {"id": 3}}],
     ("post", "/api/v1/deliveries/{delivery_id}/retry"): lambda a: {},
+    ("put", "/api/v1/reminder-rules"): lambda a: {"timezone": "UTC", "rules": [{"event": "reminder", "offset_minutes": 60}]},
+    ("post", "/api/hooks"): lambda a: {"event": "P", "parent_id": 0, "target_url": "https://b.example/ss"},
+    ("delete", "/api/hooks"): lambda a: {"id": a["hook_id"], "parent_id": 0},
 }
+BOOKING = "A-BOOKING-1"
 
 
 @pytest.fixture
@@ -37,6 +41,12 @@ def world(app, client, webhook_receiver):
     event = {"object": "purchase", "event": "purchase", "role": 3, "data": {"id": 1, "note": MARKER}}
     published = client.post("/api/v1/events", json=event, headers=a.headers).json
     client.post("/api/v1/hooks", json={"target_url": "https://b.example/own", "trigger": "purchase"}, headers=b.headers)
+    rules = {"timezone": "Asia/Tokyo", "rules": [{"event": "reminder", "offset_minutes": 1441}]}
+    assert client.put("/api/v1/reminder-rules", json=rules, headers=a.headers).status_code == 200
+    booking = {"id": BOOKING, "start": "2099-01-01T10:00:00+09:00", "finish": "2099-01-01T11:00:00+09:00", "note": MARKER}
+    appointment = {"object": "appointment", "event": "create", "role": 3, "data": booking}
+    assert client.post("/api/v1/events", json=appointment, headers=a.headers).status_code == 202
+    assert client.get(f"/api/v1/reminders?booking_id={BOOKING}", headers=a.headers).json, "A has a pending reminder"
     with app.extensions["connector.db"].session() as session:
         delivery = session.scalar(select(Delivery).where(Delivery.hook_id == created["id"]))
     return {
@@ -53,7 +63,7 @@ def world(app, client, webhook_receiver):
 def operations(client):
     spec = client.get("/openapi.json").json
     for path, item in spec["paths"].items():
-        if not path.startswith("/api/v1"):
+        if not path.startswith("/api/"):  # /api/v1 and SuperSaaS's /api/hooks: everything a key opens
             continue
         for method, op in item.items():
             if method in ("get", "post", "put", "patch", "delete"):
@@ -64,6 +74,8 @@ def request_for(method, path, op, w):
     """B's request: A's ids in every path and query parameter that names a resource."""
     values = {
         "hook_id": w["hook_id"],
+        "id": w["hook_id"],
+        "booking_id": BOOKING,
         "delivery_id": w["delivery_id"],
         "event_id": w["event_id"],
         "after": w["event_id"],
@@ -100,7 +112,7 @@ def test_b_never_reaches_a(app, client, world, webhook_receiver):
         if method == "get" and response.status_code == 200 and isinstance(response.json, list):
             assert all(w["event_id"] != item.get("event_id") for item in response.json), where
         walked += 1
-    assert walked >= 18
+    assert walked >= 24
 
     # A's world is as it was: nothing paused, rotated, retried, sent or deleted by B.
     assert webhook_receiver.received() == []
@@ -110,15 +122,25 @@ def test_b_never_reaches_a(app, client, world, webhook_receiver):
         delivery = session.get(Delivery, w["delivery_id"])
         assert (delivery.status, delivery.attempts) == ("pending", 0)
     assert client.get(f"/api/v1/hooks/{w['hook_id']}", headers=w["a"].headers).status_code == 200
+    rules = client.get("/api/v1/reminder-rules", headers=w["a"].headers).json
+    assert (rules["timezone"], rules["rules"][0]["offset_minutes"]) == ("Asia/Tokyo", 1441)
 
 
 def test_lists_show_only_the_callers_rows(client, world):
     w = world
-    for url in ("/api/v1/hooks", "/api/v1/deliveries", "/api/v1/events?trigger=purchase", "/api/v1/triggers/purchase/samples"):
+    for url in (
+        "/api/v1/hooks",
+        "/api/v1/deliveries",
+        "/api/v1/events?trigger=purchase",
+        "/api/v1/triggers/purchase/samples",
+        "/api/v1/triggers/new_appointment/samples",
+        "/api/v1/reminders",
+    ):
         mine = client.get(url, headers=w["a"].headers).get_data(as_text=True)
         theirs = client.get(url, headers=w["b"].headers).get_data(as_text=True)
-        assert any(v in mine for v in (MARKER, w["hook_id"], w["delivery_id"])), f"A sees its own rows in {url}"
-        assert MARKER not in theirs and w["hook_id"] not in theirs and w["delivery_id"] not in theirs, url
+        assert any(v in mine for v in (MARKER, w["hook_id"], w["delivery_id"], BOOKING)), f"A sees its own rows in {url}"
+        for value in (MARKER, w["hook_id"], w["delivery_id"], BOOKING):
+            assert value not in theirs, url
 
 
 def test_hook_secrets_are_shown_only_when_made(client, world):

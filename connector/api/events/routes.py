@@ -62,7 +62,7 @@ def _publish(events: list[dict], make_response):
         lease = publish.Lease(dispatcher.owner, dispatcher.settings.lease)
     key = _idempotency_key()
     new_events = [publish.NewEvent(occurred_at=e.pop("occurred_at") or utcnow(), **e) for e in events]
-    if key is None and database().fast_path:
+    if key is None and database().fast_path and not publish.needs_session(new_events):
         response, jobs = publish.publish_on(
             raw_connection(),
             database().writer(),

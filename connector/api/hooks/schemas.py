@@ -5,6 +5,7 @@ from datetime import UTC
 import marshmallow as ma
 
 from ... import catalog
+from ...delivery import smtp
 from ..deliveries.schemas import AttemptSchema
 
 FILTERS_HELP = (
@@ -18,15 +19,61 @@ INPUTS_HELP = (
 )
 
 
+class SmtpInSchema(ma.Schema):
+    host = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=255))
+    port = ma.fields.Integer(
+        strict=True, validate=ma.validate.Range(min=1, max=65535), metadata={"description": "Default 587, 465 or 25."}
+    )
+    security = ma.fields.String(
+        load_default="starttls",
+        validate=ma.validate.OneOf(smtp.SECURITY),
+        metadata={"description": "starttls (default), tls (implicit TLS) or none."},
+    )
+    username = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=255))
+    password = ma.fields.String(
+        allow_none=True,
+        load_only=True,
+        validate=ma.validate.Length(max=1024),
+        metadata={"description": "Never shown again. Left out of a PATCH, the stored one stays."},
+    )
+    sender = ma.fields.String(
+        allow_none=True,
+        validate=ma.validate.Length(max=320),
+        metadata={"description": "From of every e-mail instead of the platform's (which then becomes the Reply-To)."},
+    )
+
+
+SMTP_HELP = (
+    "email_sent hooks only, instead of target_url: the connector sends each e-mail through this server itself "
+    "(retried and logged like any delivery)."
+)
+
+
+class SmtpOutSchema(ma.Schema):
+    host = ma.fields.String(required=True)
+    port = ma.fields.Integer(required=True)
+    security = ma.fields.String(required=True, metadata={"enum": list(smtp.SECURITY)})
+    username = ma.fields.String(allow_none=True, required=True)
+    password_set = ma.fields.Function(lambda s: bool(s.password), required=True, metadata={"type": "boolean"})
+    sender = ma.fields.String(allow_none=True, required=True)
+
+
 class HookCreateSchema(ma.Schema):
-    target_url = ma.fields.String(required=True, metadata={"description": "Absolute http(s) URL that receives the pushes."})
+    target_url = ma.fields.String(metadata={"description": "Absolute http(s) URL that receives the pushes."})
+    smtp = ma.fields.Nested(SmtpInSchema, metadata={"description": SMTP_HELP})
     trigger = ma.fields.String(required=True, validate=ma.validate.OneOf(list(catalog.TRIGGERS)))
     filters = ma.fields.Dict(load_default=None, allow_none=True, metadata={"description": FILTERS_HELP})
     filter_inputs = ma.fields.Dict(load_default=None, allow_none=True, metadata={"description": INPUTS_HELP})
 
+    @ma.validates_schema
+    def _one_destination(self, data, **_kwargs):
+        if "target_url" not in data and "smtp" not in data:
+            raise ma.ValidationError("Missing data for required field (or give smtp instead).", "target_url")
+
 
 class HookPatchSchema(ma.Schema):
     target_url = ma.fields.String()
+    smtp = ma.fields.Nested(SmtpInSchema, metadata={"description": SMTP_HELP})
     filters = ma.fields.Dict(metadata={"description": FILTERS_HELP})
     filter_inputs = ma.fields.Dict(metadata={"description": INPUTS_HELP})
     status = ma.fields.String(
@@ -38,7 +85,8 @@ class HookPatchSchema(ma.Schema):
 class HookSchema(ma.Schema):
     id = ma.fields.String(required=True)
     trigger = ma.fields.String(required=True)
-    target_url = ma.fields.String(required=True)
+    target_url = ma.fields.String(required=True, metadata={"description": "smtp://host:port for a hook with an SMTP server."})
+    smtp = ma.fields.Nested(SmtpOutSchema, allow_none=True, metadata={"description": "The SMTP server, if any."})
     filters = ma.fields.Dict(required=True)
     status = ma.fields.String(required=True, metadata={"enum": ["active", "paused", "disabled"]})
     disabled_reason = ma.fields.String(allow_none=True)
