@@ -18,6 +18,9 @@ from connector.db import make_engine
 from connector.migrate import upgrade
 from connector.services import accounts, utcnow
 
+# Tests deliver to receivers on 127.0.0.1: the SSRF guard lets loopback through for them only.
+LOCAL_TARGETS = "127.0.0.0/8,::1/128"
+
 
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory):
@@ -33,7 +36,15 @@ def migrated_template(tmp_path_factory):
 def app(tmp_path, migrated_template):
     db_file = tmp_path / "connector.sqlite"
     shutil.copy(migrated_template, db_file)
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{db_file}", "AUTO_MIGRATE": False, "DISPATCHER": False})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{db_file}",
+            "AUTO_MIGRATE": False,
+            "DISPATCHER": False,
+            "TARGET_ALLOWLIST": LOCAL_TARGETS,
+        }
+    )
     yield app
     app.extensions["connector.db"].dispose()
 
@@ -135,6 +146,7 @@ def live_app(tmp_path, migrated_template):
             "RETRY_SCHEDULE": "[0.05, 0.05, 0.05]",
             "RETRY_JITTER": 0.0,
             "DELIVERY_TIMEOUT": 2.0,
+            "TARGET_ALLOWLIST": LOCAL_TARGETS,
         }
     )
     background.start(app)
