@@ -10,7 +10,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from ..services.errors import ServiceError
-from . import auth
+from . import auth, limits
 
 
 def _summary(errors: Any, where: str = "") -> list[str]:
@@ -76,4 +76,5 @@ def init_api(app: Flask) -> Api:
     app.register_error_handler(ServiceError, api.handle_service_error)
     app.register_error_handler(Exception, api.handle_unexpected)
     auth.init_auth(app)
+    limits.init_limits(app, api)  # after auth: rate limits count authenticated keys
     return api
