@@ -49,6 +49,13 @@ def app(tmp_path, migrated_template):
     app.extensions["connector.db"].dispose()
 
 
+def app_with(db_file, migrated_template, **config):
+    """An app on a copy of the migrated database with these settings over the test defaults (no dispatcher)."""
+    shutil.copy(migrated_template, db_file)
+    defaults = {"TESTING": True, "DATABASE_URL": f"sqlite:///{db_file}", "AUTO_MIGRATE": False, "DISPATCHER": False}
+    return create_app({**defaults, **config})
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

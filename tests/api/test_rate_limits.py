@@ -1,17 +1,14 @@
 """Rate limits per API key: a token bucket each, 429 with Retry-After, tested on an injected clock."""
 
-import shutil
-
 import pytest
 from sqlalchemy import func, select
 
-from connector import create_app
 from connector.api.limits import RATE_LIMITS
 from connector.models import Event
 from connector.ratelimit import Rate, TokenBuckets, parse_rate, retry_after
 from connector.services import accounts, utcnow
 from tests.api.test_errors import assert_error
-from tests.conftest import make_tenant
+from tests.conftest import app_with, make_tenant
 
 EVENT = {"object": "user", "event": "new", "role": 3, "data": {"id": 1}}
 
@@ -68,17 +65,7 @@ def test_retry_after_is_whole_seconds_and_never_zero():
 
 @pytest.fixture
 def limited_app(tmp_path, migrated_template):
-    shutil.copy(migrated_template, tmp_path / "limited.sqlite")
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'limited.sqlite'}",
-            "AUTO_MIGRATE": False,
-            "DISPATCHER": False,
-            "RATE_LIMIT_INGEST": "2/second",
-            "RATE_LIMIT_API": "3/minute",
-        }
-    )
+    app = app_with(tmp_path / "limited.sqlite", migrated_template, RATE_LIMIT_INGEST="2/second", RATE_LIMIT_API="3/minute")
     now = [1000.0]
     app.extensions[RATE_LIMITS].clock = lambda: now[0]
     app.now = now  # the test moves the clock

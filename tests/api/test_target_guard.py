@@ -1,15 +1,14 @@
 """The SSRF guard through the API: refused at subscribe (422, the reason named), and again at delivery."""
 
-import shutil
 import socket
 
 import pytest
 from sqlalchemy import select
 
-from connector import background, create_app
+from connector import background
 from connector.delivery import guard as guard_module
 from connector.models import Attempt, Delivery
-from tests.conftest import make_tenant
+from tests.conftest import app_with, make_tenant
 from tests.receiver import wait_until
 
 BLOCKED_URLS = [
@@ -29,17 +28,8 @@ BLOCKED_URLS = [
 @pytest.fixture
 def strict_app(tmp_path, migrated_template):
     """An app with the guard's defaults (no allow-list)."""
-    shutil.copy(migrated_template, tmp_path / "strict.sqlite")
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'strict.sqlite'}",
-            "AUTO_MIGRATE": False,
-            "DISPATCHER": False,
-            "POLL_INTERVAL": 0.05,
-            "RETRY_SCHEDULE": "[0.05, 0.05]",
-            "RETRY_JITTER": 0.0,
-        }
+    app = app_with(
+        tmp_path / "strict.sqlite", migrated_template, POLL_INTERVAL=0.05, RETRY_SCHEDULE="[0.05, 0.05]", RETRY_JITTER=0.0
     )
     yield app
     app.extensions["connector.db"].dispose()
