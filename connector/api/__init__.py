@@ -58,6 +58,7 @@ class ErrorResponsesPlugin(BasePlugin):
             responses = operation.setdefault("responses", {})
             if path and path.startswith(auth.PUBLIC_PREFIX):
                 responses.setdefault("401", {"description": "Missing or invalid API key", **error})
+                responses.setdefault("429", {"description": "Over the API key's rate limit, when one is set", **error})
             if method in ("post", "patch", "put"):
                 responses.setdefault("413", {"description": "Request body over the size limit", **error})
 
