@@ -43,7 +43,6 @@ def _authenticate() -> None:
     if account is None:
         abort(401, message="invalid API key", headers=headers)
     g.account = account
-    g.key_prefix = creds[0][:15]  # ck_ and the key's public prefix: whose rate limit a request counts against
 
 
 def init_auth(app: Flask) -> None:

@@ -24,9 +24,10 @@ class RateLimits:
 
     def check(self) -> None:
         # Each proxy lookup (request, g) costs about 2 µs here: take the objects once.
-        key = getattr(g._get_current_object(), "key_prefix", None)
-        if key is None:
+        account = getattr(g._get_current_object(), "account", None)
+        if account is None:
             return  # not an authenticated API call (health, docs): nothing to count against
+        key = account.key_prefix
         req = request._get_current_object()
         ingest = req.method == "POST" and req.blueprint == "events"
         buckets = self.ingest if ingest else self.api

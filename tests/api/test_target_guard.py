@@ -153,3 +153,17 @@ def test_an_operator_allow_list_is_kept_by_the_demo(app):
     app.config["TARGET_ALLOWLIST"] = "10.0.0.0/8"
     app.test_cli_runner().invoke(args=["demo", "--no-serve"])
     assert app.config["TARGET_ALLOWLIST"] == "10.0.0.0/8"
+
+
+@pytest.mark.parametrize(
+    "setting, value, words",
+    [
+        ("TARGET_ALLOWLIST", "127.0.0.0/8,nonsense", "CONNECTOR_TARGET_ALLOWLIST: 'nonsense' is not a network"),
+        ("TARGET_PORTS", "443,ssh", "CONNECTOR_TARGET_PORTS: 'ssh' is not a port"),
+        ("RATE_LIMIT_INGEST", "2/day", "CONNECTOR_RATE_LIMIT_INGEST: '2/day' is not a rate"),
+        ("RATE_LIMIT_API", "lots", "CONNECTOR_RATE_LIMIT_API: 'lots' is not a rate"),
+    ],
+)
+def test_a_bad_setting_stops_the_start_named(tmp_path, migrated_template, setting, value, words):
+    with pytest.raises(ValueError, match=words):
+        app_with(tmp_path / "bad.sqlite", migrated_template, **{setting: value})
