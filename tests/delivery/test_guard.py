@@ -3,6 +3,7 @@
 import asyncio
 import ipaddress
 import socket
+import ssl
 
 import pytest
 import requests
@@ -143,6 +144,8 @@ def dns(monkeypatch):
     answers: dict[str, list[str]] = {}
 
     def lookup(host, port):
+        if literal_address(host) is not None:
+            return [str(literal_address(host))]  # as getaddrinfo answers an address
         if host not in answers:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return list(answers[host])
@@ -256,3 +259,48 @@ def test_send_sync_guards_a_given_session(webhook_receiver):
     with requests.Session() as session:
         result = send_sync(Outgoing(f"http://localhost:{webhook_receiver.port}/hook", BODY, {}), session=session, guard=STRICT)
     assert "loopback" in result.error and webhook_receiver.received() == []
+
+
+@pytest.fixture
+def tls_receiver():
+    """An HTTPS receiver on 127.0.0.1 whose certificate names receiver.example only; its CA file."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("receiver.example")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            self.send_response(200)
+            self.send_header("content-length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert.configure_cert(context)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
+    with ca.cert_pem.tempfile() as ca_file:
+        yield server.server_address[1], ca_file
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_through_the_pinned_address_still_verifies_the_urls_host(tls_receiver, dns):
+    port, ca_file = tls_receiver
+    dns["receiver.example"] = ["127.0.0.1"]
+    with requests.Session() as session:
+        session.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment wins over session.verify
+        session.verify = ca_file
+        ok = send_sync(Outgoing(f"https://receiver.example:{port}/hook", BODY, {}), session=session, guard=LOCAL)
+        by_address = send_sync(Outgoing(f"https://127.0.0.1:{port}/hook", BODY, {}), session=session, guard=LOCAL)
+    assert (ok.status_code, ok.error) == (200, None)  # SNI and the certificate check use receiver.example
+    assert by_address.error == "TLS handshake failed"  # the certificate does not name the address
