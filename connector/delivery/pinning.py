@@ -20,8 +20,9 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import NameResolutionError
+from yarl import URL
 
-from .guard import TargetGuard
+from .guard import TargetBlocked, TargetGuard, literal_address
 
 _NUMERIC = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
 
@@ -51,6 +52,23 @@ class GuardedResolver(AbstractResolver):
 
     async def close(self) -> None:
         pass
+
+
+def check_aiohttp_host(guard: TargetGuard, url: str) -> None:
+    """The host and port as aiohttp will read them (yarl), checked when the host is an address.
+
+    aiohttp connects to an address host without asking its resolver; checking
+    the host as yarl parses it leaves no room between two URL parsers.
+    """
+    try:
+        parsed = URL(url)
+    except ValueError:
+        return  # aiohttp will not send it either
+    address = literal_address(parsed.raw_host or "")
+    if address is not None:
+        guard.check_address(address)
+    if parsed.port is not None and not guard.port_allowed(parsed.port):
+        raise TargetBlocked(f"port {parsed.port} is not allowed (CONNECTOR_TARGET_PORTS is {guard.ports_text})")
 
 
 class _GuardedConnection:

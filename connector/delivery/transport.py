@@ -4,7 +4,7 @@ import asyncio
 import socket
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -13,7 +13,7 @@ import aiohttp
 import requests
 
 from .guard import TargetBlocked, TargetGuard
-from .pinning import GuardedResolver, guard_session
+from .pinning import GuardedResolver, check_aiohttp_host, guard_session
 
 #: Exceptions that mean the attempt timed out (checked first: some are also
 #: connection errors, the builtin TimeoutError is an OSError, and requests
@@ -142,10 +142,18 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def _blocked(guard: TargetGuard, url: str, timeout: float, max_response_bytes: int) -> AttemptResult | None:
+def _blocked(
+    guard: TargetGuard,
+    url: str,
+    timeout: float,
+    max_response_bytes: int,
+    client_check: Callable[[TargetGuard, str], None] | None = None,
+) -> AttemptResult | None:
     """The failed attempt of a URL the guard refuses as it stands (scheme, port, an address host)."""
     try:
         guard.check_url(url)
+        if client_check is not None:
+            client_check(guard, url)
     except TargetBlocked as exc:
         rec = _Recorder(timeout, max_response_bytes)
         rec.failed(exc)
@@ -204,7 +212,7 @@ class AsyncTransport:
         slot = self._slots_by_url.get(out.url)
         if slot is None:
             if self.guard is not None:
-                blocked = _blocked(self.guard, out.url, self.timeout, self.max_response_bytes)
+                blocked = _blocked(self.guard, out.url, self.timeout, self.max_response_bytes, check_aiohttp_host)
                 if blocked is not None:
                     return blocked  # not remembered: a URL refused once is checked again next time
             origin = _origin(out.url)

@@ -304,3 +304,13 @@ def test_https_through_the_pinned_address_still_verifies_the_urls_host(tls_recei
         by_address = send_sync(Outgoing(f"https://127.0.0.1:{port}/hook", BODY, {}), session=session, guard=LOCAL)
     assert (ok.status_code, ok.error) == (200, None)  # SNI and the certificate check use receiver.example
     assert by_address.error == "TLS handshake failed"  # the certificate does not name the address
+
+
+def test_aiohttp_sees_the_same_host_the_guard_checked():
+    from connector.delivery.pinning import check_aiohttp_host
+
+    for url in ("http://[::ffff:127.0.0.1]:8080/", "http://127.0.0.1:8080/", "http://example.com:22/"):
+        with pytest.raises(TargetBlocked):
+            check_aiohttp_host(STRICT, url)
+    check_aiohttp_host(STRICT, "http://example.com:8080/")
+    check_aiohttp_host(LOCAL, "http://127.0.0.1:8080/")
