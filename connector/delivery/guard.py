@@ -18,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import unicodedata
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -46,6 +47,7 @@ METADATA = frozenset(
 
 # IPv6 prefixes that carry an IPv4 address in their last 32 bits.
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 _LEGACY_IPV4 = re.compile(r"^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}$")
 
 
@@ -61,7 +63,8 @@ def _system_lookup(host: str, port: int) -> list[str]:
 
 def literal_address(host: str) -> Address | None:
     """The address a host names by itself, in any spelling a resolver accepts; None for a name."""
-    host = host.strip("[]").lower()
+    # As IDNA reads a host (and yarl with it): full-width digits are digits, ideographic stops are dots.
+    host = unicodedata.normalize("NFKC", host).translate(_DOTS).strip("[]").lower()
     if host.endswith(".") and not host.endswith(".."):
         host = host[:-1]
     try:

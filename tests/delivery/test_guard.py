@@ -26,6 +26,8 @@ LOCAL = TargetGuard.from_config({"TARGET_ALLOWLIST": "127.0.0.0/8,::1/128"})
         ("http://0x7f.0.0.1/", "127.0.0.1 is a loopback address"),  # hexadecimal
         ("http://127.1/", "127.0.0.1 is a loopback address"),  # short form
         ("http://127.0.0.1./", "127.0.0.1 is a loopback address"),  # trailing dot
+        ("http://\uff11\uff12\uff17.\uff10.\uff10.\uff11/", "127.0.0.1 is a loopback address"),  # full-width digits
+        ("http://127\u30020\u30020\u30021/", "127.0.0.1 is a loopback address"),  # ideographic full stops
         ("http://[::1]/", "::1 is a loopback address"),
         ("http://[::ffff:127.0.0.1]/", "a loopback address (IPv4 127.0.0.1)"),  # IPv4-mapped
         ("http://[::ffff:10.0.0.1]/", "a private address (IPv4 10.0.0.1)"),
@@ -223,7 +225,7 @@ def test_a_name_resolving_to_loopback_never_reaches_the_receiver(send, webhook_r
     assert webhook_receiver.received() == []
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "2130706433", "[::ffff:127.0.0.1]"])
+@pytest.mark.parametrize("host", ["127.0.0.1", "2130706433", "[::ffff:127.0.0.1]", "\uff11\uff12\uff17.0.0.1"])
 def test_an_address_host_never_reaches_the_receiver(send, webhook_receiver, host):
     result = send(Outgoing(f"http://{host}:{webhook_receiver.port}/hook", BODY, {}), STRICT)
     assert result.error.startswith(f"{BLOCKED}: ") and "loopback" in result.error
