@@ -240,10 +240,10 @@ class TargetGuard:
         host, port, address = self.check_url(url)
         if address is not None or resolve_timeout <= 0:
             return
-        future = _resolver_pool().submit(_lookup, host, port)
+        future = _RESOLVER_POOL.submit(_lookup, host, port)
         try:
             addresses = future.result(timeout=resolve_timeout)
-        except (OSError, UnicodeError, FutureTimeout):
+        except (OSError, ValueError, FutureTimeout):  # gaierror, a name IDNA cannot encode, no answer in time
             return
         for found in addresses:
             self.check_address(found, host)
@@ -254,11 +254,6 @@ def _lookup(host: str, port: int) -> list[str]:
     return _system_lookup(host, port)
 
 
-_POOL: list[ThreadPoolExecutor] = []
-
-
-def _resolver_pool() -> ThreadPoolExecutor:
-    """A few threads for subscribe-time lookups, so a stuck resolver costs a request its timeout only."""
-    if not _POOL:
-        _POOL.append(ThreadPoolExecutor(max_workers=4, thread_name_prefix="guard-dns"))
-    return _POOL[0]
+# A few threads for subscribe-time lookups, so a stuck resolver costs a request its timeout only
+# (threads start on first use).
+_RESOLVER_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="guard-dns")
