@@ -68,7 +68,8 @@ def wait_http(port: int, timeout: float = 30) -> None:
 
 
 def env_for(db_url: str, **extra: str) -> dict[str, str]:
-    return {**os.environ, "CONNECTOR_DATABASE_URL": db_url, **extra}
+    # The receivers are on 127.0.0.1: let the SSRF guard through to them.
+    return {**os.environ, "CONNECTOR_DATABASE_URL": db_url, "CONNECTOR_TARGET_ALLOWLIST": "127.0.0.0/8,::1/128", **extra}
 
 
 def new_database(tmp: str, name: str) -> str:

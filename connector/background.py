@@ -12,6 +12,7 @@ from flask import Flask
 
 from .db import Database
 from .delivery.dispatcher import Dispatcher, DispatcherSettings
+from .delivery.guard import TargetGuard
 from .delivery.retry import RetryPolicy
 from .scheduler import make_scheduler
 from .services import housekeeping, reminders, utcnow
@@ -33,6 +34,7 @@ def make_dispatcher(app: Flask) -> Dispatcher:
         max_response_bytes=int(c["MAX_RESPONSE_BYTES"]),
         per_host_limit=int(c["PER_HOST_CONCURRENCY"]),
         total_limit=int(c["TOTAL_CONCURRENCY"]),
+        guard=TargetGuard.from_config(c),
     )
     owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
     database: Database = app.extensions["connector.db"]

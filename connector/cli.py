@@ -106,6 +106,9 @@ def db_revision(message: str) -> None:
     revision(_database().engine, message)
 
 
+DEMO_ALLOWLIST = "127.0.0.0/8,::1/128"
+
+
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
@@ -113,7 +116,14 @@ def db_revision(message: str) -> None:
 @click.option("--no-serve", is_flag=True, help="Set up and print, but do not serve.")
 @with_appcontext
 def demo(host: str, port: int, account: str, no_serve: bool) -> None:
-    """Create (or reuse) a demo account, print a fresh API key and the URLs, then serve."""
+    """Create (or reuse) a demo account, print a fresh API key and the URLs, then serve.
+
+    Unless CONNECTOR_TARGET_ALLOWLIST says otherwise, hooks of the demo may reach
+    this machine (127.0.0.0/8, ::1): local receivers are what a demo talks to.
+    """
+    config = current_app.config
+    if not config["TARGET_ALLOWLIST"]:
+        config["TARGET_ALLOWLIST"] = DEMO_ALLOWLIST
     with _database().session() as session:
         try:
             accounts.get_account(session, account)
@@ -128,6 +138,7 @@ Connector demo — account {account!r}, database {_database().url}
   Docs       {base}/docs
   OpenAPI    {base}/openapi.json
   Health     {base}/healthz
+  Targets    hooks may also reach {config["TARGET_ALLOWLIST"]} (CONNECTOR_TARGET_ALLOWLIST)
 API key (shown once; `flask --app wsgi keys issue {account}` makes another):
 {key}"""
     )

@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import Flask
 
+from .delivery.guard import TargetGuard
+
 DEFAULTS: dict[str, Any] = {
     # None means "a SQLite file in the instance folder".
     "DATABASE_URL": None,
@@ -39,6 +41,15 @@ DEFAULTS: dict[str, Any] = {
     "REMINDER_MAX_LATENESS": 3600,
     # Encrypts stored credentials (SMTP passwords); None: a key generated into the instance folder.
     "CREDENTIALS_KEY": None,
+    # Security and limits (README: "Security and limits")
+    "TARGET_PORTS": "80,443,1024-65535",
+    "TARGET_RESOLVE_TIMEOUT": 2.0,
+    "MAX_HOOKS_PER_ACCOUNT": 1000,
+    "MAX_FILTER_DEPTH": 8,
+    "MAX_FILTER_VALUES": 100,
+    "MAX_FILTER_BYTES": 16384,
+    "RATE_LIMIT_INGEST": "",
+    "RATE_LIMIT_API": "",
 }
 
 # flask-smorest's OpenAPI settings: these are the project's own, not the operator's.
@@ -85,6 +96,7 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["AUTO_MIGRATE"] = app.config["DATABASE_URL"].startswith("sqlite")
     app.config["AUTO_MIGRATE"] = flag(app.config["AUTO_MIGRATE"])
     app.config["DISPATCHER"] = flag(app.config["DISPATCHER"])
+    TargetGuard.from_config(app.config)  # a bad allow-list or port list stops the start, named
 
 
 def flag(value: Any) -> bool:

@@ -7,6 +7,7 @@ operators. Numeric operators compare numeric strings as numbers.
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -18,17 +19,30 @@ PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$")
 _MISSING = object()
 
 
-def validate(filters: Any, max_conditions: int = 50) -> dict[str, str]:
-    """Problems with a filter object, keyed by where they are; empty when it is valid."""
+def validate(
+    filters: Any, max_conditions: int = 50, *, max_depth: int = 8, max_values: int = 100, max_bytes: int = 16384
+) -> dict[str, str]:
+    """Problems with a filter object, keyed by where they are; empty when it is valid.
+
+    The limits keep matching cheap on the ingest path: conditions per filter,
+    segments per dotted path (depth), values per list, and the whole filter's
+    size as compact JSON.
+    """
     if not isinstance(filters, dict):
         return {"filters": "must be a JSON object of path: condition"}
     errors: dict[str, str] = {}
     if len(filters) > max_conditions:
-        errors["filters"] = f"at most {max_conditions} conditions"
+        errors["filters"] = f"at most {max_conditions} conditions (CONNECTOR_MAX_FILTER_CONDITIONS)"
+    elif _size(filters) > max_bytes:
+        errors["filters"] = f"at most {max_bytes} bytes as compact JSON (CONNECTOR_MAX_FILTER_BYTES)"
     for path, condition in filters.items():
         where = f"filters.{path}"
         if not PATH.match(path) or len(path) > 200:
             errors[where] = f"malformed path {path!r}: use dotted field names such as 'form.content.size'"
+        elif path.count(".") >= max_depth:
+            errors[where] = f"at most {max_depth} levels in a path (CONNECTOR_MAX_FILTER_DEPTH)"
+        elif _longest_list(condition) > max_values:
+            errors[where] = f"at most {max_values} values in a list (CONNECTOR_MAX_FILTER_VALUES)"
         elif isinstance(condition, dict):
             errors.update(_validate_operators(where, condition))
         elif isinstance(condition, list):
@@ -38,6 +52,21 @@ def validate(filters: Any, max_conditions: int = 50) -> dict[str, str]:
         elif not _is_scalar(condition):
             errors[where] = "must be a value, a list of values or an object of operators"
     return errors
+
+
+def _size(filters: dict[str, Any]) -> int:
+    try:
+        return len(json.dumps(filters, ensure_ascii=False, separators=(",", ":")).encode())
+    except (TypeError, ValueError):
+        return 0  # not JSON at all: the checks below name what is wrong
+
+
+def _longest_list(condition: Any) -> int:
+    if isinstance(condition, list):
+        return len(condition)
+    if isinstance(condition, dict):
+        return max((len(v) for v in condition.values() if isinstance(v, list)), default=0)
+    return 0
 
 
 def _validate_operators(where: str, condition: dict[str, Any]) -> dict[str, str]:

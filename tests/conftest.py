@@ -18,6 +18,9 @@ from connector.db import Base, make_engine
 from connector.migrate import upgrade
 from connector.services import accounts, utcnow
 
+# Tests deliver to receivers on 127.0.0.1: the SSRF guard lets loopback through for them only.
+LOCAL_TARGETS = "127.0.0.0/8,::1/128"
+
 
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory):
@@ -64,9 +67,24 @@ def database_url(request, tmp_path, migrated_template):
 
 @pytest.fixture
 def app(database_url):
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "AUTO_MIGRATE": False, "DISPATCHER": False})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "AUTO_MIGRATE": False,
+            "DISPATCHER": False,
+            "TARGET_ALLOWLIST": LOCAL_TARGETS,
+        }
+    )
     yield app
     app.extensions["connector.db"].dispose()
+
+
+def app_with(db_file, migrated_template, **config):
+    """An app on a copy of the migrated database with these settings over the test defaults (no dispatcher)."""
+    shutil.copy(migrated_template, db_file)
+    defaults = {"TESTING": True, "DATABASE_URL": f"sqlite:///{db_file}", "AUTO_MIGRATE": False, "DISPATCHER": False}
+    return create_app({**defaults, **config})
 
 
 @pytest.fixture
@@ -164,6 +182,7 @@ def live_app(database_url):
             "RETRY_SCHEDULE": "[0.05, 0.05, 0.05]",
             "RETRY_JITTER": 0.0,
             "DELIVERY_TIMEOUT": 2.0,
+            "TARGET_ALLOWLIST": LOCAL_TARGETS,
         }
     )
     background.start(app)

@@ -55,17 +55,25 @@ class FlakyReceiver:
         self._random = random.Random(self.seed)
         self._loop = asyncio.new_event_loop()
         ready = threading.Event()
-        threading.Thread(target=self._serve, args=(ready,), daemon=True).start()
+        self._thread = threading.Thread(target=self._serve, args=(ready,), daemon=True)
+        self._thread.start()
         ready.wait(10)
 
     def _serve(self, ready: threading.Event) -> None:
         asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(asyncio.start_server(self._connection, "127.0.0.1", self.port))
-        self.port = server.sockets[0].getsockname()[1]
+        self._server = self._loop.run_until_complete(asyncio.start_server(self._connection, "127.0.0.1", self.port))
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._writers: set[asyncio.StreamWriter] = set()
         ready.set()
         self._loop.run_forever()
+        self._server.close()
+        for writer in self._writers:
+            writer.transport.abort()
+        self._loop.run_until_complete(self._server.wait_closed())
+        self._loop.close()
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -89,9 +97,12 @@ class FlakyReceiver:
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             writer.close()
+        finally:
+            self._writers.discard(writer)
 
     def stop(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
 
 
 def free_port() -> int:
@@ -253,9 +264,11 @@ def run(
                         publish_errors[str(answer.status_code)] += 1
                     except requests.RequestException as error:
                         publish_errors[type(error).__name__] += 1
+                        session.close()
                         session = requests.Session()
                     pause.wait(0.2)  # the connector is down or restarting: ask again
                 pause.wait(gap)
+            session.close()
             publishing_done.set()
 
         publisher = threading.Thread(target=publish, daemon=True)

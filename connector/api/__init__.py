@@ -13,7 +13,7 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, ServiceUnavailable, default_exceptions
 
 from ..services.errors import ServiceError
-from . import auth
+from . import auth, limits
 
 
 def _summary(errors: Any, where: str = "") -> list[str]:
@@ -92,6 +92,7 @@ class ErrorResponsesPlugin(BasePlugin):
             if path and path.startswith(auth.PUBLIC_PREFIX):
                 responses.setdefault("401", {"description": "Missing or invalid API key", **error})
                 responses.setdefault("503", {"description": "Database unavailable: nothing was changed", **error})
+                responses.setdefault("429", {"description": "Over the API key's rate limit, when one is set", **error})
             if method in ("post", "patch", "put"):
                 responses.setdefault("413", {"description": "Request body over the size limit", **error})
 
@@ -115,4 +116,5 @@ def init_api(app: Flask) -> Api:
         app.register_error_handler(kind, api.handle_database_unavailable)
     app.register_error_handler(Exception, api.handle_unexpected)
     auth.init_auth(app)
+    limits.init_limits(app, api)  # after auth: rate limits count authenticated keys
     return api

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..db import write_lock
 from . import smtp, store
+from .guard import TargetGuard
 from .jobs import Job
 from .retry import RetryPolicy
 from .signing import webhook_headers
@@ -51,6 +52,7 @@ class DispatcherSettings:
     max_response_bytes: int = 4096
     per_host_limit: int = 16
     total_limit: int = 64
+    guard: TargetGuard | None = None  # the SSRF guard; None leaves targets unrestricted
 
 
 class Dispatcher:
@@ -133,6 +135,7 @@ class Dispatcher:
             max_response_bytes=self.settings.max_response_bytes,
             per_host_limit=self.settings.per_host_limit,
             total_limit=self.settings.total_limit,
+            guard=self.settings.guard,
         )
         recorder = asyncio.create_task(self._record_loop())
         renewer = asyncio.create_task(self._renew_loop())

@@ -4,13 +4,16 @@ import asyncio
 import socket
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import aiohttp
 import requests
+
+from .guard import TargetBlocked, TargetGuard
+from .pinning import GuardedResolver, check_aiohttp_host, guard_session
 
 #: Exceptions that mean the attempt timed out (checked first: some are also
 #: connection errors, the builtin TimeoutError is an OSError, and requests
@@ -32,6 +35,9 @@ INVALID_URL_ERRORS: tuple[type[BaseException], ...] = (
     requests.exceptions.MissingSchema,
     requests.exceptions.InvalidSchema,
 )
+
+#: How a refusal of the SSRF guard starts in the attempt's error.
+BLOCKED = "blocked by the SSRF guard"
 
 #: Root causes worth naming in plain words, looked for along the exception chain.
 _CAUSES = (
@@ -93,6 +99,9 @@ class _Recorder:
         for _ in range(10):  # the chain is short; the bound guards against cycles
             if cause is None:
                 break
+            if isinstance(cause, TargetBlocked):
+                self.error = f"{BLOCKED}: {cause}"
+                return
             if isinstance(cause, TIMEOUT_ERRORS):
                 self.error = f"timeout after {float(self._timeout)}s"
                 return
@@ -133,12 +142,35 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+def _blocked(
+    guard: TargetGuard,
+    url: str,
+    timeout: float,
+    max_response_bytes: int,
+    client_check: Callable[[TargetGuard, str], None] | None = None,
+) -> AttemptResult | None:
+    """The failed attempt of a URL the guard refuses as it stands (scheme, port, an address host)."""
+    try:
+        guard.check_url(url)
+        if client_check is not None:
+            client_check(guard, url)
+    except TargetBlocked as exc:
+        rec = _Recorder(timeout, max_response_bytes)
+        rec.failed(exc)
+        return rec.result()
+    return None
+
+
 class AsyncTransport:
     """Sends attempts on the dispatcher's asyncio loop over one pooled session.
 
     At most ``per_host_limit`` attempts run against one host and ``total_limit``
     overall; a slow host therefore cannot hold up the others. Waiting for a slot
     is not part of the attempt: its clock and timeout start once it has one.
+
+    With a ``guard`` (the app always passes one) a URL is checked before it is
+    sent and every address is checked as it is resolved; without one, targets
+    are not restricted.
     """
 
     def __init__(
@@ -147,6 +179,7 @@ class AsyncTransport:
         max_response_bytes: int = 4096,
         per_host_limit: int = 16,
         total_limit: int = 256,
+        guard: TargetGuard | None = None,
     ) -> None:
         if per_host_limit < 1 or total_limit < 1:
             raise ValueError("per_host_limit and total_limit must be at least 1")
@@ -154,6 +187,7 @@ class AsyncTransport:
         self.max_response_bytes = max_response_bytes
         self.per_host_limit = per_host_limit
         self.total_limit = total_limit
+        self.guard = guard
         self._session: aiohttp.ClientSession | None = None
         self._host_slots: dict[str, asyncio.Semaphore] = {}
         self._slots_by_url: dict[str, asyncio.Semaphore] = {}  # saves parsing the URL on every send
@@ -163,7 +197,11 @@ class AsyncTransport:
         # Made lazily: a session belongs to the loop running when it is created.
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.total_limit, limit_per_host=self.per_host_limit),
+                connector=aiohttp.TCPConnector(
+                    limit=self.total_limit,
+                    limit_per_host=self.per_host_limit,
+                    resolver=GuardedResolver(self.guard) if self.guard else None,
+                ),
                 timeout=aiohttp.ClientTimeout(total=self.timeout),
                 auto_decompress=False,
             )
@@ -173,6 +211,10 @@ class AsyncTransport:
         """POST ``out`` once; network problems come back in the result, never raised."""
         slot = self._slots_by_url.get(out.url)
         if slot is None:
+            if self.guard is not None:
+                blocked = _blocked(self.guard, out.url, self.timeout, self.max_response_bytes, check_aiohttp_host)
+                if blocked is not None:
+                    return blocked  # not remembered: a URL refused once is checked again next time
             origin = _origin(out.url)
             if origin not in self._host_slots:
                 self._host_slots[origin] = asyncio.Semaphore(self.per_host_limit)
@@ -194,7 +236,7 @@ class AsyncTransport:
                 rec.response(resp.status, resp.headers)
                 while rec.room > 0 and (chunk := await resp.content.read(rec.room)):
                     rec.excerpt += chunk
-        except CONNECTION_ERRORS + TIMEOUT_ERRORS as exc:
+        except CONNECTION_ERRORS + TIMEOUT_ERRORS + (TargetBlocked,) as exc:
             rec.failed(exc)
         return rec.result()
 
@@ -209,17 +251,26 @@ def send_sync(
     timeout: float = 10.0,
     max_response_bytes: int = 4096,
     session: requests.Session | None = None,
+    guard: TargetGuard | None = None,
 ) -> AttemptResult:
     """POST ``out`` once with ``requests``, for one-off sends like "test this hook".
 
     ``timeout`` bounds connecting and each read (as ``requests`` does), not the
     total; a body that stalls before the cap keeps its status but not its bytes.
+    With a ``guard`` the URL is checked first and the connection opens only to
+    addresses the guard checked as it resolved them (mounted on ``session``).
     """
+    if guard is not None:
+        blocked = _blocked(guard, out.url, timeout, max_response_bytes)
+        if blocked is not None:
+            return blocked
     own_session = session is None
     if session is None:
         session = requests.Session()
         # No proxy variables and no .netrc credentials sent to strangers.
         session.trust_env = False
+    if guard is not None:
+        guard_session(session, guard)
     rec = _Recorder(timeout, max_response_bytes)
     try:
         with session.post(
@@ -235,7 +286,7 @@ def send_sync(
                 rec.excerpt += chunk
                 if rec.room <= 0:
                     break
-    except CONNECTION_ERRORS + TIMEOUT_ERRORS as exc:
+    except CONNECTION_ERRORS + TIMEOUT_ERRORS + (TargetBlocked,) as exc:
         rec.failed(exc)
     finally:
         if own_session:

@@ -113,6 +113,7 @@ class AccountView:
     id: int
     name: str
     created_at: datetime
+    key_prefix: str = ""  # the public prefix of the key used (what rate limits count by)
 
 
 def authenticate(session: Session | rawsql.RawConnection, key: str, account_name: str | None = None) -> AccountView | None:
@@ -130,4 +131,4 @@ def authenticate(session: Session | rawsql.RawConnection, key: str, account_name
         return None
     if account_name is not None and row.name != account_name:
         return None
-    return AccountView(row.id, row.name, row.created_at)
+    return AccountView(row.id, row.name, row.created_at, match.group(1))

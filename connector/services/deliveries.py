@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import payloads
 from ..delivery import smtp
+from ..delivery.guard import TargetGuard
 from ..delivery.signing import new_secret, webhook_headers
 from ..delivery.store import hook_secrets
 from ..delivery.transport import Outgoing, send_sync
@@ -95,7 +96,15 @@ def rotate_secret(session: Session, account_id: int, hook_id: str, now: datetime
     return hook
 
 
-def send_test(session: Session, account_id: int, hook_id: str, now: datetime, timeout: float, cap: int) -> dict[str, Any]:
+def send_test(
+    session: Session,
+    account_id: int,
+    hook_id: str,
+    now: datetime,
+    timeout: float,
+    cap: int,
+    guard: TargetGuard | None = None,
+) -> dict[str, Any]:
     """Sign and send the trigger's newest sample to the hook's target now; the attempt, not stored."""
     hook = get_hook(session, account_id, hook_id)
     payload = samples(session, account_id, hook.trigger, 1)[0]
@@ -106,5 +115,5 @@ def send_test(session: Session, account_id: int, hook_id: str, now: datetime, ti
         result = smtp.send_to(hook.smtp, payload, timeout, cap)
     else:
         headers = webhook_headers(message_id, int(now.timestamp()), body, secrets)
-        result = send_sync(Outgoing(hook.target_url, body, headers), timeout=timeout, max_response_bytes=cap)
+        result = send_sync(Outgoing(hook.target_url, body, headers), timeout=timeout, max_response_bytes=cap, guard=guard)
     return {"webhook_id": message_id, "payload": payload, "attempt": result}

@@ -7,15 +7,16 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from .. import catalog, filters
+from ..delivery.guard import TargetBlocked, TargetGuard
 from ..delivery.signing import new_secret
 from ..ids import new_id
 from ..models import Hook
 from . import smtp_destinations
-from .errors import Invalid, NotFound
+from .errors import Conflict, Invalid, NotFound
 
 # What a subscriber may set with PATCH; "disabled" is the connector's to set.
 SETTABLE_STATUSES = ("active", "paused")
@@ -25,11 +26,27 @@ SETTABLE_STATUSES = ("active", "paused")
 class HookLimits:
     max_filter_conditions: int = 50
     max_target_url_length: int = 2048
+    max_hooks_per_account: int = 1000
+    max_filter_depth: int = 8
+    max_filter_values: int = 100
+    max_filter_bytes: int = 16384
+    guard: TargetGuard | None = None  # the SSRF guard; None leaves targets unrestricted
+    resolve_timeout: float = 2.0  # seconds the guard waits for DNS at subscribe
+
+    def filter_problems(self, given: Any) -> dict[str, str]:
+        return filters.validate(
+            given,
+            self.max_filter_conditions,
+            max_depth=self.max_filter_depth,
+            max_values=self.max_filter_values,
+            max_bytes=self.max_filter_bytes,
+        )
 
 
 def check_target_url(url: str, limits: HookLimits) -> None:
     if len(url) > limits.max_target_url_length:
-        raise Invalid("target_url is too long", {"target_url": f"at most {limits.max_target_url_length} characters"})
+        most = limits.max_target_url_length
+        raise Invalid("target_url is too long", {"target_url": f"at most {most} characters (CONNECTOR_MAX_TARGET_URL_LENGTH)"})
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018  (raises on a malformed port)
@@ -37,6 +54,11 @@ def check_target_url(url: str, limits: HookLimits) -> None:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise Invalid("target_url is not an absolute http(s) URL", {"target_url": "must be an absolute http:// or https:// URL"})
+    if limits.guard is not None:
+        try:
+            limits.guard.check_target(url, limits.resolve_timeout)
+        except TargetBlocked as exc:
+            raise Invalid(f"target_url is not allowed: {exc}", {"target_url": str(exc)}) from None
 
 
 def _check_trigger(trigger: str) -> None:
@@ -47,13 +69,13 @@ def _check_trigger(trigger: str) -> None:
 def _combined_filters(trigger: str, given: Any, inputs: dict[str, Any] | None, limits: HookLimits) -> dict[str, Any]:
     """The filter object from `filters` and/or the catalog's `filter_inputs`, validated."""
     combined = {} if given is None else given
-    errors = filters.validate(combined, limits.max_filter_conditions)
+    errors = limits.filter_problems(combined)
     if inputs:
         from_inputs, input_errors = filters.from_inputs(trigger, inputs)
         errors.update(input_errors)
         if not errors:
             combined = {**combined, **from_inputs}
-            errors = filters.validate(combined, limits.max_filter_conditions)
+            errors = limits.filter_problems(combined)
     if errors:
         raise Invalid("invalid filters", errors)
     return combined
@@ -77,12 +99,14 @@ def create_hook(
         check_target_url(target_url, limits)
     else:
         target_url = smtp_destinations.url_of(server)
+    combined = _combined_filters(trigger, filters, filter_inputs, limits)
+    _check_room(session, account_id, limits.max_hooks_per_account)
     hook = Hook(
         id=new_id("hook"),
         account_id=account_id,
         trigger=trigger,
         target_url=target_url,
-        filters=_combined_filters(trigger, filters, filter_inputs, limits),
+        filters=combined,
         status="active",
         secret=new_secret(),
         created_at=now,
@@ -92,6 +116,16 @@ def create_hook(
     session.add(hook)
     session.commit()
     return hook
+
+
+def _check_room(session: Session, account_id: int, most: int) -> None:
+    """Refuse a new hook when the account has `most` already (deleted ones do not count)."""
+    count = session.scalar(select(func.count()).select_from(Hook).where(Hook.account_id == account_id, Hook.status != "deleted"))
+    if count >= most:
+        raise Conflict(
+            f"the account has {count} hooks, the most allowed (CONNECTOR_MAX_HOOKS_PER_ACCOUNT is {most}): delete one first",
+            {"hooks": f"at most {most} per account"},
+        )
 
 
 def hooks_query(account_id: int, trigger: str | None = None, status: str | None = None) -> Select[tuple[Hook]]:

@@ -8,7 +8,7 @@ import sys
 from sqlalchemy import func, select
 
 from connector.models import Delivery
-from tests.conftest import make_tenant
+from tests.conftest import LOCAL_TARGETS, make_tenant
 from tests.receiver import Answer, wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -22,6 +22,7 @@ def start_worker(db_url: str) -> subprocess.Popen:
         "CONNECTOR_LEASE_SECONDS": "1",
         "CONNECTOR_POLL_INTERVAL": "0.1",
         "CONNECTOR_PER_HOST_CONCURRENCY": "4",
+        "CONNECTOR_TARGET_ALLOWLIST": LOCAL_TARGETS,
     }
     return subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],

@@ -139,5 +139,9 @@ class EventBatch(MethodView):
         """
         most = current_app.config["MAX_BATCH_EVENTS"]
         if not events or len(events) > most:
-            abort(422, message=f"a batch holds 1 to {most} events", errors={"json": f"1 to {most} events"})
+            abort(
+                422,
+                message=f"a batch holds 1 to {most} events (CONNECTOR_MAX_BATCH_EVENTS)",
+                errors={"json": f"1 to {most} events"},
+            )
         return _publish(events, lambda answers: {"events": answers, "deliveries": sum(a["deliveries"] for a in answers)})

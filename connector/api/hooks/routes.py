@@ -7,6 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ... import background
+from ...delivery.guard import TargetGuard
 from ...services import deliveries, utcnow
 from ...services import hooks as service
 from ..auth import current_account
@@ -34,6 +35,12 @@ def limits() -> service.HookLimits:
     return service.HookLimits(
         max_filter_conditions=config["MAX_FILTER_CONDITIONS"],
         max_target_url_length=config["MAX_TARGET_URL_LENGTH"],
+        max_hooks_per_account=int(config["MAX_HOOKS_PER_ACCOUNT"]),
+        max_filter_depth=int(config["MAX_FILTER_DEPTH"]),
+        max_filter_values=int(config["MAX_FILTER_VALUES"]),
+        max_filter_bytes=int(config["MAX_FILTER_BYTES"]),
+        guard=TargetGuard.from_config(config),
+        resolve_timeout=float(config["TARGET_RESOLVE_TIMEOUT"]),
     )
 
 
@@ -51,7 +58,8 @@ class Hooks(MethodView):
 
     @blp.arguments(HookCreateSchema)
     @blp.response(201, HookCreatedSchema)
-    @blp.alt_response(422, description="Unknown trigger, bad target URL or invalid filters")
+    @blp.alt_response(422, description="Unknown trigger, bad or refused target URL, invalid filters or over a filter limit")
+    @blp.alt_response(409, description="The account has CONNECTOR_MAX_HOOKS_PER_ACCOUNT hooks already")
     def post(self, body):
         """Subscribe a target URL to a trigger
 
@@ -111,6 +119,7 @@ class HookTest(MethodView):
             utcnow(),
             timeout=float(config["DELIVERY_TIMEOUT"]),
             cap=int(config["MAX_RESPONSE_BYTES"]),
+            guard=TargetGuard.from_config(config),
         )
 
 
