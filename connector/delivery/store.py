@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Select, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from .. import payloads, rawsql
+from .. import observe, payloads, rawsql
 from ..models import Attempt, Delivery, Event, Hook
 from .jobs import Job
 from .retry import RetryPolicy, Verdict, classify, parse_retry_after
@@ -257,6 +257,7 @@ def record(
         )
     _update_hooks(conn, outcomes, now)
     session.commit()
+    observe.attempts(results, [row["outcome"] for row in attempts])
     return outcomes
 
 

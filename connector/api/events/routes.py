@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
-from ... import background
+from ... import background, observe
 from ...models import Event
 from ...services import publish, samples, utcnow
 from ..auth import current_account
@@ -41,6 +41,7 @@ def _publish(events: list[dict], make_response):
         lease = publish.Lease(dispatcher.owner, dispatcher.settings.lease)
     key = _idempotency_key()
     new_events = [publish.NewEvent(occurred_at=e.pop("occurred_at") or utcnow(), **e) for e in events]
+    make_response, published = _observed(make_response)
     if key is None and database().fast_path:
         response, jobs = publish.publish_on(
             raw_connection(),
@@ -56,7 +57,20 @@ def _publish(events: list[dict], make_response):
         response, jobs, replayed = _publish_with_session(new_events, key, make_response, lease)
     if jobs:
         dispatcher.submit(jobs)
+    if not replayed:
+        observe.events(published)
     return response, 202, ({"Idempotent-Replayed": "true"} if replayed else {})
+
+
+def _observed(make_response):
+    """`make_response`, keeping the answers it was given (for the metrics, once committed)."""
+    published: list[dict] = []
+
+    def respond(answers):
+        published[:] = answers
+        return make_response(answers)
+
+    return respond, published
 
 
 def _publish_with_session(new_events, key, make_response, lease):
