@@ -163,7 +163,7 @@ def hooks_page():
 @bp.get("/hooks/<hook_id>")
 def hook_page(hook_id: str):
     hook = hooks.get_hook(db_session(), _account_id(), hook_id)
-    health = next(h for h in reads.hooks_health(db_session(), _account_id(), utcnow()) if h.hook.id == hook.id)
+    (health,) = reads.hooks_health(db_session(), _account_id(), utcnow(), hook.id)
     since = (utcnow() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     return render_template(
         "dashboard/hook.html", health=health, hook=hook, since=since, filters=json.dumps(hook.filters, ensure_ascii=False)

@@ -78,13 +78,18 @@ class HookHealth:
         return self.counts.get("succeeded", 0) / self.attempted if self.attempted else None
 
 
-def hooks_health(session: Session, account_id: int, now: datetime) -> list[HookHealth]:
-    """Every hook of the account, oldest first, with success rate and last error over 24 h."""
-    hooks = [HookHealth(hook) for hook in session.scalars(hooks_query(account_id))]
+def hooks_health(session: Session, account_id: int, now: datetime, hook_id: str | None = None) -> list[HookHealth]:
+    """The account's hooks (or one of them), oldest first, with success rate and last error over 24 h."""
+    query = hooks_query(account_id)
+    if hook_id is not None:
+        query = query.where(Hook.id == hook_id)
+    hooks = [HookHealth(hook) for hook in session.scalars(query)]
     by_id = {h.hook.id: h for h in hooks}
     since = now - DAY
     d = Delivery.__table__.c
     recent = (d.account_id == account_id, d.created_at >= since)
+    if hook_id is not None:
+        recent += (d.hook_id == hook_id,)
     for hook_id, status, count, attempted in session.execute(
         select(d.hook_id, d.status, func.count(), func.sum(case((d.attempts > 0, 1), else_=0)))
         .where(*recent)

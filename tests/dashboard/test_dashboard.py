@@ -167,6 +167,8 @@ def test_hooks_with_their_last_24_hours(app, signed_in, tenant, other_tenant):
     assert hook["id"] in page and "https://example.com/h" in page and "gte" in page
     assert "75.0 %" in page and "HTTP 503" in page
     assert "other.example" not in page
+    one = text(client.get(f"/dashboard/hooks/{hook['id']}"))
+    assert "75.0 %" in one and "HTTP 503" in one and "succeeded 3" in one and "pending 1" in one
 
 
 def test_events_newest_first_filtered_by_trigger_and_event(signed_in, tenant, other_tenant):
