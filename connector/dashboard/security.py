@@ -60,6 +60,7 @@ def ensure_secret_key(app: Flask) -> None:
     """Sessions need CONNECTOR_SECRET_KEY; without it, a random key kept in the instance folder
     (shared by the processes of one machine; set the variable when several machines serve)."""
     if app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = str(app.config["SECRET_KEY"])  # the environment's "12345" arrives as a number
         return
     path = os.path.join(app.instance_path, SECRET_KEY_FILE)
     if not os.path.exists(path):
