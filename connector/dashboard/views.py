@@ -111,6 +111,13 @@ def _back(default: str = ".deliveries_page") -> Response:
     return redirect(target, 303)
 
 
+def _bounded(number: int | None) -> int | None:
+    """A page number or sequence from the query string, kept within what a database column holds."""
+    if number is not None and not 1 <= number <= 2**53:
+        abort(400, description=f"{number} is out of range")
+    return number
+
+
 def _account_id() -> int:
     return security.current_account().id
 
@@ -249,7 +256,7 @@ def events_page():
     event = request.args.get("event") or None
     if trigger is not None and trigger not in catalog.TRIGGERS:
         abort(400, description=f"unknown trigger {trigger!r}")
-    before = request.args.get("before", type=int)
+    before = _bounded(request.args.get("before", type=int))
     rows = reads.recent_events(db_session(), _account_id(), trigger, event, before)
     events = sorted({e for t in catalog.TRIGGERS.values() for e in t.events})
     return render_template("dashboard/events.html", rows=rows, trigger=trigger, event=event, event_values=events)
@@ -263,7 +270,7 @@ def deliveries_page():
     status = request.args.get("status") or None
     if status is not None and status not in DELIVERY_STATUSES:
         abort(400, description=f"unknown status {status!r}")
-    page = max(1, request.args.get("page", 1, type=int))
+    page = _bounded(request.args.get("page", 1, type=int)) or 1
     filters = {"hook_id": request.args.get("hook_id") or None, "event_id": request.args.get("event_id") or None}
     rows, more = reads.deliveries_page(
         db_session(), _account_id(), status=status, page=page, page_size=int(current_app.config["DASHBOARD_PAGE_SIZE"]), **filters

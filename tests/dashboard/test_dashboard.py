@@ -206,6 +206,10 @@ def test_deliveries_failed_first_with_every_attempt(app, signed_in, tenant):
     assert detail.status_code == 200 and "&#34;event&#34;: &#34;purchase&#34;" in text(detail)
     assert client.get("/dashboard/deliveries?status=lost").status_code == 400
     assert client.get("/dashboard/deliveries?page=x").status_code == 200
+    for bad in ("page=0", "page=-1", f"page={10**20}"):
+        assert client.get(f"/dashboard/deliveries?{bad}").status_code == 400, bad
+    assert client.get(f"/dashboard/events?before={10**20}").status_code == 400
+    assert client.get("/dashboard/events?before=x").status_code == 200
     assert client.get("/dashboard/deliveries/msg_nope").status_code == 404
 
 
@@ -374,3 +378,17 @@ def test_every_english_string_has_a_japanese_one():
     used |= {"succeeded", "pending", "failed", "cancelled", "retry", "gone", "active", "paused", "disabled"}
     missing = sorted(used - set(i18n.JA))
     assert not missing, missing
+
+
+def test_the_session_key_is_made_once_per_instance_folder(tmp_path):
+    from connector import create_app
+
+    def make(**config):
+        app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'k.sqlite'}", "DISPATCHER": False, **config})
+        app.extensions["connector.db"].dispose()
+        return app
+
+    # Two processes of one machine share the instance folder, so they share the key.
+    first, second = make(), make()
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"] and len(first.config["SECRET_KEY"]) >= 40
+    assert make(SECRET_KEY=12345).config["SECRET_KEY"] == "12345"
