@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Select, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from .. import observe, payloads, rawsql
+from .. import payloads, rawsql
 from ..models import Attempt, Delivery, Event, Hook
 from .jobs import Job
 from .retry import RetryPolicy, Verdict, classify, parse_retry_after
@@ -151,6 +151,11 @@ class Outcome:
     verdict: Verdict
     next_attempt_at: datetime | None
 
+    @property
+    def name(self) -> str:
+        """succeeded, retry, failed or gone: as the attempt log records it."""
+        return _attempt_outcome(self)
+
 
 def decide(job: Job, result: AttemptResult, now: datetime, policy: RetryPolicy, rand: float) -> Outcome:
     """Pure: the outcome of one attempt under the retry policy."""
@@ -257,7 +262,6 @@ def record(
         )
     _update_hooks(conn, outcomes, now)
     session.commit()
-    observe.attempts(results, [row["outcome"] for row in attempts])
     return outcomes
 
 
