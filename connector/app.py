@@ -30,10 +30,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .api import init_api
     from .api.session import init_session
     from .cli import init_cli
+    from .ops import init_ops
 
     init_session(app)
     init_api(app)
     init_cli(app)
+    init_ops(app)
     _start_dispatching(app)
     return app
 

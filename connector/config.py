@@ -50,6 +50,14 @@ DEFAULTS: dict[str, Any] = {
     "MAX_FILTER_BYTES": 16384,
     "RATE_LIMIT_INGEST": "",
     "RATE_LIMIT_API": "",
+    # Dashboard, metrics and logs
+    "SECRET_KEY": None,  # signs dashboard sessions; None: a random key kept in the instance folder
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_PATH": "/dashboard",
+    "DASHBOARD_PAGE_SIZE": 50,
+    "METRICS_TOKEN": "",  # when set, /metrics wants "Authorization: Bearer TOKEN"
+    "LOG_FORMAT": "text",  # or "json": one JSON object per line, one line per delivery attempt
+    "LOG_LEVEL": "INFO",
 }
 
 # flask-smorest's OpenAPI settings: these are the project's own, not the operator's.

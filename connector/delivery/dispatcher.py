@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from .. import observe
 from ..db import write_lock
 from . import smtp, store
 from .guard import TargetGuard
@@ -247,7 +248,8 @@ class Dispatcher:
 
     def _record(self, batch: list[tuple[Job, AttemptResult]]) -> None:
         with self.sessions() as session, write_lock(session):
-            store.record(session, self.owner, batch, self.clock(), self.policy)
+            outcomes = store.record(session, self.owner, batch, self.clock(), self.policy)
+        observe.attempts(batch, [o.name for o in outcomes])  # counted and logged off the write lock
 
     # ----- stopping -----
 

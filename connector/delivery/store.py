@@ -151,6 +151,11 @@ class Outcome:
     verdict: Verdict
     next_attempt_at: datetime | None
 
+    @property
+    def name(self) -> str:
+        """succeeded, retry, failed or gone: as the attempt log records it."""
+        return _attempt_outcome(self)
+
 
 def decide(job: Job, result: AttemptResult, now: datetime, policy: RetryPolicy, rand: float) -> Outcome:
     """Pure: the outcome of one attempt under the retry policy."""

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 from webargs.flaskparser import FlaskParser
 
-from ... import background
+from ... import background, observe
 from ...models import Event
 from ...services import publish, samples, utcnow
 from ..auth import current_account
@@ -62,6 +62,7 @@ def _publish(events: list[dict], make_response):
         lease = publish.Lease(dispatcher.owner, dispatcher.settings.lease)
     key = _idempotency_key()
     new_events = [publish.NewEvent(occurred_at=e.pop("occurred_at") or utcnow(), **e) for e in events]
+    make_response, published = _observed(make_response)
     if key is None and database().fast_path and not publish.needs_session(new_events):
         response, jobs = publish.publish_on(
             raw_connection(),
@@ -77,9 +78,22 @@ def _publish(events: list[dict], make_response):
         response, jobs, replayed = _publish_with_session(new_events, key, make_response, lease)
     if jobs:
         dispatcher.submit(jobs)
+    if not replayed:
+        observe.events(published)
     # Answered as it is (the schemas document it): the answer is ours, a second dump adds nothing.
     body = json.dumps(response, ensure_ascii=False, separators=(",", ":"))
     return Response(body, 202, {"Idempotent-Replayed": "true"} if replayed else None, mimetype="application/json")
+
+
+def _observed(make_response):
+    """`make_response`, keeping the answers it was given (for the metrics, once committed)."""
+    published: list[dict] = []
+
+    def respond(answers):
+        published[:] = answers
+        return make_response(answers)
+
+    return respond, published
 
 
 def _publish_with_session(new_events, key, make_response, lease):
