@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .security import ensure_secret_key
+from .security import DashboardSessions, ensure_secret_key
 
 
 def init_dashboard(app: Flask) -> None:
     from .views import bp
 
     ensure_secret_key(app)
+    app.session_interface = DashboardSessions()
     app.register_blueprint(bp)

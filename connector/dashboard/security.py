@@ -12,7 +12,8 @@ import hmac
 import os
 import secrets
 
-from flask import Flask, abort, g, request, session
+from flask import Flask, Request, abort, g, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from ..services import accounts
 
@@ -54,6 +55,16 @@ def end_session() -> None:
 
 def current_account() -> accounts.AccountView:
     return g.dashboard_account
+
+
+class DashboardSessions(SecureCookieSessionInterface):
+    """The signed cookie session, opened only under the dashboard's path: an API request
+    (ingest above all) neither reads a cookie nor builds a signer, saving ~50 µs each."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if not request.path.startswith(self.get_cookie_path(app)):
+            return None  # Flask then uses a null session, never saved
+        return super().open_session(app, request)
 
 
 def ensure_secret_key(app: Flask) -> None:
