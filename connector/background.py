@@ -14,11 +14,13 @@ from .db import Database
 from .delivery.dispatcher import Dispatcher, DispatcherSettings
 from .delivery.guard import TargetGuard
 from .delivery.retry import RetryPolicy
+from .delivery.wakeups import Listener, supported
 from .scheduler import make_scheduler
-from .services import housekeeping, reminders, utcnow
+from .services import housekeeping, reminders, ticks, utcnow
 
 DISPATCHER = "connector.dispatcher"
 SCHEDULER = "connector.scheduler"
+LISTENER = "connector.listener"
 
 
 def retry_policy(app: Flask) -> RetryPolicy:
@@ -45,6 +47,8 @@ def run_housekeeping(app: Flask) -> None:
     c = app.config
     with app.extensions["connector.db"].session() as session:
         now = utcnow()
+        if not ticks.claim(session, "housekeeping", now, float(c["HOUSEKEEPING_INTERVAL"])):
+            return  # another process ran this tick
         housekeeping.disable_failing_hooks(session, now, timedelta(seconds=float(c["DISABLE_AFTER_SECONDS"])))
         housekeeping.purge(session, now, timedelta(days=float(c["RETENTION_DAYS"])))
         reminders.purge(session, now, timedelta(days=float(c["RETENTION_DAYS"])))
@@ -53,8 +57,11 @@ def run_housekeeping(app: Flask) -> None:
 def run_reminders(app: Flask, dispatcher: Dispatcher) -> None:
     """Publish the reminders that fell due, then have the dispatcher send them at once."""
     with app.extensions["connector.db"].session() as session:
+        now = utcnow()
+        if not ticks.claim(session, "reminders", now, float(app.config["REMINDER_INTERVAL"])):
+            return  # another process ran this tick
         lateness = timedelta(seconds=float(app.config["REMINDER_MAX_LATENESS"]))
-        if reminders.fire_all_due(session, utcnow(), lateness).fired:
+        if reminders.fire_all_due(session, now, lateness).fired:
             dispatcher.wake()
 
 
@@ -65,6 +72,11 @@ def start(app: Flask, scheduler: bool = True) -> Dispatcher:
     dispatcher = make_dispatcher(app)
     dispatcher.start()
     app.extensions[DISPATCHER] = dispatcher
+    engine_url = app.extensions["connector.db"].engine.url
+    if supported(engine_url):  # PostgreSQL: work made due by any process wakes this one at once
+        listener = Listener(engine_url, dispatcher.wake)
+        listener.start()
+        app.extensions[LISTENER] = listener
     if scheduler:
         clock = make_scheduler(
             dispatcher.wake,
@@ -89,6 +101,9 @@ def stop(app: Flask, timeout: float = 10.0) -> None:
     scheduler = app.extensions.pop(SCHEDULER, None)
     if scheduler is not None:
         scheduler.shutdown(wait=False)
+    listener = app.extensions.pop(LISTENER, None)
+    if listener is not None:
+        listener.stop()
     dispatcher = app.extensions.pop(DISPATCHER, None)
     if dispatcher is not None:
         dispatcher.stop(timeout)

@@ -271,3 +271,12 @@ class SmtpDestination(Base):
 
 # Appended here so the Hook class above stays as it is: a hook's SMTP server, if it has one.
 Hook.smtp = relationship(SmtpDestination, uselist=False, lazy="select", cascade="all, delete-orphan")
+
+
+class ClusterJob(Base):
+    """When a periodic job last ran, on any process: each tick runs once across the cluster."""
+
+    __tablename__ = "cluster_jobs"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    last_run_at: Mapped[datetime] = mapped_column(UTCDateTime)

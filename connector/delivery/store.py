@@ -20,6 +20,7 @@ from ..models import Attempt, Delivery, Event, Hook
 from .jobs import Job
 from .retry import RetryPolicy, Verdict, classify, parse_retry_after
 from .transport import AttemptResult
+from .wakeups import notify_due
 
 GONE_REASON = "the target answered 410 Gone: subscription ended"
 # The hot statements use the tables directly: Core, without the ORM's per-statement work.
@@ -302,6 +303,7 @@ def release(session: Session, owner: str, delivery_ids: Sequence[str]) -> None:
             .where(_DELIVERIES.c.id.in_(list(delivery_ids)), _DELIVERIES.c.lease_owner == owner)
             .values(lease_owner=None, lease_expires_at=None)
         )
+        notify_due(session)  # another process may take them now
     session.commit()
 
 

@@ -14,6 +14,7 @@ from ..delivery.guard import TargetGuard
 from ..delivery.signing import new_secret, webhook_headers
 from ..delivery.store import hook_secrets
 from ..delivery.transport import Outgoing, send_sync
+from ..delivery.wakeups import notify_due
 from ..ids import new_id
 from ..models import Delivery, Event, Hook
 from .errors import Conflict, NotFound
@@ -67,6 +68,7 @@ def retry_delivery(session: Session, account_id: int, delivery_id: str, now: dat
     delivery.attempts = 0
     delivery.next_attempt_at = now
     delivery.lease_owner = delivery.lease_expires_at = None
+    notify_due(session)
     session.commit()
     return delivery
 
@@ -81,6 +83,8 @@ def recover_hook(session: Session, account_id: int, hook_id: str, since: datetim
         .values(status="pending", attempts=0, next_attempt_at=now, lease_owner=None, lease_expires_at=None),
         execution_options={"synchronize_session": False},
     )
+    if result.rowcount:
+        notify_due(session)
     session.commit()
     return result.rowcount
 

@@ -17,6 +17,7 @@ from .. import filters, payloads, rawsql
 from ..db import write_lock
 from ..delivery.jobs import Job
 from ..delivery.store import hook_secrets
+from ..delivery.wakeups import notify_due
 from ..ids import new_id
 from ..models import Delivery, Event, EventTrigger, Hook, IdempotencyKey
 from . import bookings
@@ -119,6 +120,8 @@ class Plan:
                     raw_statement.execute(raw, values)
                 else:
                     conn.execute(statement, values)
+        if raw is None and any(row["lease_owner"] is None for _, row in self.deliveries):
+            notify_due(conn)  # no dispatcher here took them: wake the others (PostgreSQL)
         if isinstance(source, Session) and self.events:
             bookings.track(source, self.events, self.events[0]["received_at"])
         return self.answers, self.jobs
