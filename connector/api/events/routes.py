@@ -1,6 +1,5 @@
 """Publishing events (the scheduling platform) and polling them (subscribers without hooks)."""
 
-import json
 from typing import Any
 
 from flask import Response, current_app, request
@@ -9,12 +8,13 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 from webargs.flaskparser import FlaskParser
 
-from ... import background, observe
+from ... import background
 from ...models import Event
 from ...services import publish, samples, utcnow
 from ..auth import current_account
 from ..session import database, db_session, raw_connection
 from ..triggers.schemas import PayloadSchema
+from . import ingest
 from .schemas import BatchPublishedSchema, EventInSchema, PollArgs, PublishedSchema, load_plain, load_plain_many
 
 
@@ -54,59 +54,33 @@ def _idempotency_key() -> str | None:
     return key
 
 
-def _publish(events: list[dict], make_response):
+def _publish(events: list[dict], batch: bool) -> Response:
     """Store, answer, and hand the new deliveries to this process's dispatcher at once."""
     dispatcher = background.local_dispatcher(current_app)
-    lease = None
-    if dispatcher is not None:
-        lease = publish.Lease(dispatcher.owner, dispatcher.settings.lease)
     key = _idempotency_key()
-    new_events = [publish.NewEvent(occurred_at=e.pop("occurred_at") or utcnow(), **e) for e in events]
-    make_response, published = _observed(make_response)
+    new_events = ingest.new_events(events)
     if key is None and database().fast_path and not publish.needs_session(new_events):
-        response, jobs = publish.publish_on(
-            raw_connection(),
-            database().writer(),
-            current_account().id,
-            new_events,
-            utcnow(),
-            make_response=make_response,
-            lease=lease,
-        )
-        replayed = False
-    else:
-        response, jobs, replayed = _publish_with_session(new_events, key, make_response, lease)
-    if jobs:
-        dispatcher.submit(jobs)
-    if not replayed:
-        observe.events(published)
-    # Answered as it is (the schemas document it): the answer is ours, a second dump adds nothing.
-    body = json.dumps(response, ensure_ascii=False, separators=(",", ":"))
-    return Response(body, 202, {"Idempotent-Replayed": "true"} if replayed else None, mimetype="application/json")
-
-
-def _observed(make_response):
-    """`make_response`, keeping the answers it was given (for the metrics, once committed)."""
+        body = ingest.publish_plain(raw_connection(), database().writer(), current_account().id, new_events, batch, dispatcher)
+        return Response(body, 202, mimetype="application/json")
     published: list[dict] = []
 
-    def respond(answers):
+    def respond(answers: list[dict]) -> dict:
         published[:] = answers
-        return make_response(answers)
+        return ingest.answer(answers, batch)
 
-    return respond, published
-
-
-def _publish_with_session(new_events, key, make_response, lease):
     idempotency = (key, publish.request_hash(request.get_data())) if key else None
-    return publish.publish_request(
+    response, jobs, replayed = publish.publish_request(
         db_session(),
         current_account().id,
         new_events,
         utcnow(),
-        make_response=make_response,
+        make_response=respond,
         idempotency=idempotency,
-        lease=lease,
+        lease=ingest.lease_of(dispatcher),
     )
+    ingest.handed_over(dispatcher, jobs, [] if replayed else published)
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return Response(ingest.encode(response), 202, headers, mimetype="application/json")
 
 
 @blp.route("")
@@ -122,7 +96,7 @@ class Events(MethodView):
         on those triggers whose filters match. Answered only after the event and its
         deliveries are stored; the first attempts start at once.
         """
-        return _publish([event], lambda answers: answers[0])
+        return _publish([event], batch=False)
 
     @blp.arguments(PollArgs, location="query")
     @blp.response(200, PayloadSchema(many=True))
@@ -158,4 +132,4 @@ class EventBatch(MethodView):
                 message=f"a batch holds 1 to {most} events (CONNECTOR_MAX_BATCH_EVENTS)",
                 errors={"json": f"1 to {most} events"},
             )
-        return _publish(events, lambda answers: {"events": answers, "deliveries": sum(a["deliveries"] for a in answers)})
+        return _publish(events, batch=True)

@@ -69,7 +69,7 @@ class Inbound(MethodView):
             event = EventInSchema().load(supersaas.inbound_event(body, args.get("object")))
         except ma.ValidationError as error:
             abort(422, errors={"json": error.messages})
-        return _publish([event], lambda answers: answers[0])
+        return _publish([event], batch=False)
 
 
 def _supersaas_account(given: dict) -> accounts.AccountView:
