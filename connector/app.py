@@ -36,6 +36,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_api(app)
     init_cli(app)
     init_ops(app)
+    from .api.events.fast import FastIngest
+
+    app.wsgi_app = FastIngest(app, app.wsgi_app)  # type: ignore[method-assign]
     _start_dispatching(app)
     return app
 

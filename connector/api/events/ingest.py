@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ... import observe
@@ -40,18 +41,30 @@ def handed_over(dispatcher: Dispatcher | None, jobs: list, answers: list[dict[st
     observe.events(answers)
 
 
-def publish_plain(
+@dataclass
+class Stored:
+    response: Any
+    jobs: list
+    answers: list[dict[str, Any]]
+
+
+def store_plain(
     raw: RawConnection, writer: Any, account_id: int, events: list[publish.NewEvent], batch: bool, dispatcher: Dispatcher | None
-) -> bytes:
-    """The SQLite hot path (no Idempotency-Key, no reminders to schedule): stored, committed, answered."""
+) -> Stored:
+    """The SQLite hot path (no Idempotency-Key, no reminders to schedule): stored and committed, or
+    nothing stored if it raises."""
     answers: list[dict[str, Any]] = []
 
     def respond(stored: list[dict[str, Any]]) -> Any:
         answers[:] = stored
         return answer(stored, batch)
 
-    response, jobs = publish.publish_on(
-        raw, writer, account_id, events, utcnow(), make_response=respond, lease=lease_of(dispatcher)
-    )
-    handed_over(dispatcher, jobs, answers)
-    return encode(response)
+    lease = lease_of(dispatcher)
+    response, jobs = publish.publish_on(raw, writer, account_id, events, utcnow(), make_response=respond, lease=lease)
+    return Stored(response, jobs, answers)
+
+
+def finish(dispatcher: Dispatcher | None, stored: Stored) -> bytes:
+    """After the commit: hand over, count, and the answer's bytes."""
+    handed_over(dispatcher, stored.jobs, stored.answers)
+    return encode(stored.response)

@@ -60,8 +60,8 @@ def _publish(events: list[dict], batch: bool) -> Response:
     key = _idempotency_key()
     new_events = ingest.new_events(events)
     if key is None and database().fast_path and not publish.needs_session(new_events):
-        body = ingest.publish_plain(raw_connection(), database().writer(), current_account().id, new_events, batch, dispatcher)
-        return Response(body, 202, mimetype="application/json")
+        stored = ingest.store_plain(raw_connection(), database().writer(), current_account().id, new_events, batch, dispatcher)
+        return Response(ingest.finish(dispatcher, stored), 202, mimetype="application/json")
     published: list[dict] = []
 
     def respond(answers: list[dict]) -> dict:
