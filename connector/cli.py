@@ -137,6 +137,8 @@ Connector demo — account {account!r}, database {_database().url}
   API        {base}/api/v1   (try: curl -H "Authorization: Bearer $KEY" {base}/api/v1/me)
   Docs       {base}/docs
   OpenAPI    {base}/openapi.json
+  Dashboard  {base}/dashboard   (sign in with the key below)
+  Metrics    {base}/metrics
   Health     {base}/healthz
   Targets    hooks may also reach {config["TARGET_ALLOWLIST"]} (CONNECTOR_TARGET_ALLOWLIST)
 API key (shown once; `flask --app wsgi keys issue {account}` makes another):
