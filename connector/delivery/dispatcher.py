@@ -200,7 +200,9 @@ class Dispatcher:
 
     async def _send(self, job: Job) -> None:
         if smtp.is_smtp(job.url):  # an e-mail hook with its own mail server: smtplib, on threads of its own
-            result = await smtp.send_in_thread(self.sessions, job, self.settings.timeout, self.settings.max_response_bytes)
+            result = await smtp.send_in_thread(
+                self.sessions, job, self.settings.timeout, self.settings.max_response_bytes, self.settings.guard
+            )
         else:
             headers = webhook_headers(job.delivery_id, int(time.time()), job.body, job.secrets)
             result = await self.transport.send(Outgoing(job.url, job.body, headers))

@@ -238,7 +238,16 @@ class TargetGuard:
         set up later. Every delivery checks the addresses again before connecting.
         """
         host, port, address = self.check_url(url)
-        if address is not None or resolve_timeout <= 0:
+        if address is None:
+            self.check_host(host, port, resolve_timeout)
+
+    def check_host(self, host: str, port: int, resolve_timeout: float = 2.0) -> None:
+        """The address part of `check_target`, for a destination that is not a URL (an SMTP server)."""
+        address = literal_address(host)
+        if address is not None:
+            self.check_address(address)
+            return
+        if resolve_timeout <= 0:
             return
         future = _RESOLVER_POOL.submit(_lookup, host, port)
         try:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .. import credentials
 from ..models import SmtpDestination
+from .guard import TargetBlocked, TargetGuard
 from .jobs import Job
 from .transport import AttemptResult, _Recorder
 
@@ -108,7 +109,9 @@ def compose(payload: dict[str, Any], sender: str | None) -> tuple[EmailMessage, 
     return message, senders[0], recipients
 
 
-def send(server: SmtpServer, payload: dict[str, Any], timeout: float, max_response_bytes: int = 4096) -> AttemptResult:
+def send(
+    server: SmtpServer, payload: dict[str, Any], timeout: float, max_response_bytes: int = 4096, guard: TargetGuard | None = None
+) -> AttemptResult:
     """Send one e-mail; the result as the delivery log records it (never raises).
 
     A 250 from the server is the success code; refusals keep the server's code (451, 550 …)
@@ -119,9 +122,14 @@ def send(server: SmtpServer, payload: dict[str, Any], timeout: float, max_respon
         message, envelope_from, recipients = compose(payload, server.sender)
         context = ssl.create_default_context()
         if server.security == "tls":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(server.host, server.port, timeout=timeout, context=context)
+            client: smtplib.SMTP = smtplib.SMTP_SSL(timeout=timeout, context=context)
         else:
-            client = smtplib.SMTP(server.host, server.port, timeout=timeout)
+            client = smtplib.SMTP(timeout=timeout)
+        # Connect to an address the guard has just checked (no DNS rebinding in between);
+        # TLS still checks the certificate against the server's name.
+        address = guard.lookup_checked(server.host, server.port)[0] if guard is not None else server.host
+        client._host = server.host
+        client.connect(address, server.port)
         with client:
             if server.security == "starttls":
                 client.starttls(context=context)
@@ -138,7 +146,7 @@ def send(server: SmtpServer, payload: dict[str, Any], timeout: float, max_respon
         _refused(rec, code, text, "every recipient refused")
     except smtplib.SMTPResponseException as exc:
         _refused(rec, exc.smtp_code, exc.smtp_error, type(exc).__name__)
-    except (smtplib.SMTPException, OSError) as exc:  # before ValueError: a failed certificate check is both
+    except (smtplib.SMTPException, OSError, TargetBlocked) as exc:  # before ValueError: a failed certificate check is both
         rec.failed(exc)
     except ValueError as exc:  # nothing a server could change: the e-mail itself is unusable
         rec.error = f"cannot send: {exc}"[:200]
@@ -164,7 +172,13 @@ def _refused(rec: _Recorder, code: int, text: bytes | str, what: str) -> None:
     rec.excerpt += words.encode()
 
 
-def send_to(row: SmtpDestination | None, payload: dict[str, Any], timeout: float, max_response_bytes: int) -> AttemptResult:
+def send_to(
+    row: SmtpDestination | None,
+    payload: dict[str, Any],
+    timeout: float,
+    max_response_bytes: int,
+    guard: TargetGuard | None = None,
+) -> AttemptResult:
     """Send to a hook's stored server; a server gone or a password that cannot be unsealed is a failed attempt."""
     try:
         if row is None:
@@ -174,19 +188,23 @@ def send_to(row: SmtpDestination | None, payload: dict[str, Any], timeout: float
         rec = _Recorder(timeout, max_response_bytes)
         rec.error = f"cannot send: {exc}"[:200]
         return rec.result()
-    return send(server, payload, timeout, max_response_bytes)
+    return send(server, payload, timeout, max_response_bytes, guard)
 
 
-def send_job(sessions: sessionmaker[Session], job: Job, timeout: float, max_response_bytes: int) -> AttemptResult:
+def send_job(
+    sessions: sessionmaker[Session], job: Job, timeout: float, max_response_bytes: int, guard: TargetGuard | None = None
+) -> AttemptResult:
     """One attempt of a delivery to an SMTP hook: its server read now, the job's payload as the e-mail."""
     with sessions() as session:  # closed before sending: no transaction stays open while the server talks
         row = session.get(SmtpDestination, job.hook_id)
-    return send_to(row, json.loads(job.body), timeout, max_response_bytes)
+    return send_to(row, json.loads(job.body), timeout, max_response_bytes, guard)
 
 
-async def send_in_thread(sessions: sessionmaker[Session], job: Job, timeout: float, max_response_bytes: int) -> AttemptResult:
+async def send_in_thread(
+    sessions: sessionmaker[Session], job: Job, timeout: float, max_response_bytes: int, guard: TargetGuard | None = None
+) -> AttemptResult:
     """send_job off the event loop, on the SMTP threads (at most SMTP_THREADS e-mails at once)."""
     global _pool
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=SMTP_THREADS, thread_name_prefix="dispatcher-smtp")
-    return await asyncio.get_running_loop().run_in_executor(_pool, send_job, sessions, job, timeout, max_response_bytes)
+    return await asyncio.get_running_loop().run_in_executor(_pool, send_job, sessions, job, timeout, max_response_bytes, guard)

@@ -116,7 +116,7 @@ def send_test(
     message_id = new_id("msg")
     secrets = hook_secrets(hook.secret, hook.previous_secret, hook.previous_secret_expires_at, now)
     if hook.smtp is not None:  # an e-mail hook with its own mail server: the sample goes out as an e-mail
-        result = smtp.send_to(hook.smtp, payload, timeout, cap)
+        result = smtp.send_to(hook.smtp, payload, timeout, cap, guard)
     else:
         headers = webhook_headers(message_id, int(now.timestamp()), body, secrets)
         result = send_sync(Outgoing(hook.target_url, body, headers), timeout=timeout, max_response_bytes=cap, guard=guard)

@@ -61,6 +61,15 @@ def check_target_url(url: str, limits: HookLimits) -> None:
             raise Invalid(f"target_url is not allowed: {exc}", {"target_url": str(exc)}) from None
 
 
+def check_smtp_host(host: str, port: int, limits: HookLimits) -> None:
+    """An SMTP server is a target too: the same address policy (the allow-list lets an inside relay through)."""
+    if limits.guard is not None:
+        try:
+            limits.guard.check_host(host, port, limits.resolve_timeout)
+        except TargetBlocked as exc:
+            raise Invalid(f"smtp.host is not allowed: {exc}", {"smtp.host": str(exc)}) from None
+
+
 def _check_trigger(trigger: str) -> None:
     if trigger not in catalog.TRIGGERS:
         raise Invalid(f"unknown trigger {trigger!r}", {"trigger": f"use one of {', '.join(catalog.TRIGGERS)}"})
@@ -98,6 +107,7 @@ def create_hook(
     if server is None:
         check_target_url(target_url, limits)
     else:
+        check_smtp_host(server.host, server.port, limits)
         target_url = smtp_destinations.url_of(server)
     combined = _combined_filters(trigger, filters, filter_inputs, limits)
     _check_room(session, account_id, limits.max_hooks_per_account)
@@ -163,6 +173,7 @@ def update_hook(
     server = hook.smtp
     if changes.get("smtp") is not None:
         server = smtp_destinations.destination(hook.trigger, changes.get("target_url"), changes["smtp"], hook.smtp)
+        check_smtp_host(server.host, server.port, limits)
     elif "target_url" in changes:
         check_target_url(changes["target_url"], limits)
         server = None

@@ -350,3 +350,23 @@ def test_starttls_and_implicit_tls_verify_the_server(app, client, tenant, certif
         assert sent.verdict.value == "succeeded" and len(handler.envelopes) == 1
     finally:
         controller.stop()
+
+
+def test_the_ssrf_guard_covers_smtp_servers(app, client, tenant, inbox):
+    """An SMTP server inside is refused at subscribe and, should DNS change, again at send time."""
+    from connector.delivery.guard import TargetGuard
+
+    hook = subscribe(client, tenant, inbox)  # the tests allow 127.0.0.0/8
+    app.config["TARGET_ALLOWLIST"] = ""
+    body = {"trigger": "email_sent", "smtp": {"host": "127.0.0.1", "port": inbox.port, "security": "none"}}
+    refused = client.post("/api/v1/hooks", json=body, headers=tenant.headers)
+    assert refused.status_code == 422 and "loopback" in refused.json["errors"]["smtp.host"], refused.json
+
+    publish_mail(client, tenant)
+    database = app.extensions["connector.db"]
+    with database.session() as session:
+        (job,) = store.load_jobs(session, store.claim_due(session, "w", utcnow(), timedelta(seconds=60), 10), utcnow())
+    result = smtp.send_job(database.sessions, job, 5.0, 4096, TargetGuard.from_config({"TARGET_ALLOWLIST": ""}))
+    assert result.status_code is None and result.error.startswith("blocked by the SSRF guard"), result.error
+    assert inbox.envelopes == [], "nothing reached the server"
+    assert job.hook_id == hook["id"]
