@@ -81,6 +81,7 @@ class Dispatcher:
         self._in_hand: set[str] = set()
         self._results: list[tuple[Job, AttemptResult]] = []
         self._backlog = False
+        self._waiting_on: set[str] = set()  # hooks left out of the last claim for having too many in hand
 
     # ----- control, from any thread -----
 
@@ -175,8 +176,11 @@ class Dispatcher:
             log.exception("claiming due deliveries failed")
             return 0
         self._take(jobs)
-        # More may be due than one claim took: look again as soon as there is room.
-        self._backlog = len(jobs) >= limit or bool(busy)
+        # More may be due than one claim took: look again as soon as there is room. Hooks left
+        # out for having too many in hand are looked at again once half of theirs are done,
+        # not after every recorded batch (each look scans past all of their due deliveries).
+        self._backlog = len(jobs) >= limit
+        self._waiting_on = set(busy)
         return len(jobs)
 
     def _claim_jobs(self, limit: int, busy: list[str]) -> list[Job]:
@@ -229,7 +233,7 @@ class Dispatcher:
             self._outstanding[job.hook_id] -= 1
             if self._outstanding[job.hook_id] <= 0:
                 del self._outstanding[job.hook_id]
-        if self._backlog and not self._full():
+        if not self._full() and (self._backlog or self._room_for_waiting()):
             self._wake.set()
 
     async def _renew_loop(self) -> None:
@@ -247,6 +251,10 @@ class Dispatcher:
     def _renew(self, held: list[str]) -> None:
         with self.sessions() as session, write_lock(session):
             store.renew(session, self.owner, held, self.clock(), self.settings.lease)
+
+    def _room_for_waiting(self) -> bool:
+        half = self.settings.per_hook_outstanding // 2
+        return any(self._outstanding.get(hook, 0) <= half for hook in self._waiting_on)
 
     def _record(self, batch: list[tuple[Job, AttemptResult]]) -> None:
         with self.sessions() as session, write_lock(session):
