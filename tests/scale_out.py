@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -54,8 +57,11 @@ def run(
     receivers = [FlakyReceiver(0.0, 0.0, seed=n) for n in range(subscribers)]
     for r in receivers:
         r.start()
+    own_log_dir = log_dir is None
+    log_dir = log_dir or tempfile.mkdtemp(prefix="connector-scale-out-")
     env = {
         "CONNECTOR_DISPATCHER": "off",  # the web processes store; only the workers deliver
+        "CONNECTOR_LOG_FORMAT": "json",  # one line per recorded attempt: who delivered how much
         "CONNECTOR_LEASE_SECONDS": str(KILL_LEASE_SECONDS if kill else 120),  # 120: the default
         "CONNECTOR_POLL_INTERVAL": "0.2",
         "CONNECTOR_STOP_TIMEOUT": "5",
@@ -71,10 +77,26 @@ def run(
             finally:
                 connector.stop()
                 engine.dispose()
+        report["attempts_by_worker"] = {name: logged_attempts(os.path.join(log_dir, f"{name}.log")) for name in connector.workers}
     finally:
         for r in receivers:
             r.stop()
+        if own_log_dir:
+            shutil.rmtree(log_dir, ignore_errors=True)
     return report
+
+
+def logged_attempts(path: str) -> int:
+    """The attempts a worker recorded, from its JSON log lines (LOG_FORMAT=json)."""
+    count = 0
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if line.startswith("{") and '"connector.attempts"' in line:
+                try:
+                    count += json.loads(line).get("logger") == "connector.attempts"
+                except ValueError:
+                    pass  # the last line of a killed process may be cut short
+    return count
 
 
 def _run(connector, engine, key, receivers, events, batch, kill, kill_after, deadline, log) -> dict:
@@ -165,7 +187,8 @@ def summary(report: dict) -> str:
         f"scale-out on PostgreSQL, {report['web_processes']} web + {report['workers']} worker processes, {what}: "
         f"{report['events_accepted']:,} events × {report['subscribers']} subscribers = {report['deliveries_expected']:,} "
         f"deliveries in {report['seconds']} s ({report['per_second']:,}/s, publishing {report['publish_seconds']} s); "
-        f"lost {report['lost']}, duplicates {report['duplicates']}"
+        f"lost {report['lost']}, duplicates {report['duplicates']}; attempts recorded by worker: "
+        + ", ".join(f"{name} {n:,}" for name, n in report.get("attempts_by_worker", {}).items())
     )
 
 
@@ -174,7 +197,7 @@ def main() -> None:
     parser.add_argument("--server", default=pg.SERVER_URL, help="a PostgreSQL URL; a fresh database is made on its server")
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--kill", action="store_true", help="SIGKILL one worker mid-run")
-    parser.add_argument("--log-dir", help="keep each process's stderr here (default: discarded)")
+    parser.add_argument("--log-dir", help="keep each process's stderr here (default: a temporary folder, removed)")
     args = parser.parse_args()
     if not pg.available(args.server):
         sys.exit(f"no PostgreSQL server at {args.server}")

@@ -28,6 +28,8 @@ def test_three_workers_deliver_every_event_to_every_subscriber_exactly_once():
     assert report["answered"] == DELIVERIES, "no webhook-id was answered twice"
     assert report["duplicates"] == 0, report
     assert report["attempts_recorded"] == DELIVERIES, "one attempt per delivery"
+    assert all(report["attempts_by_worker"].values()), f"all three workers delivered: {report['attempts_by_worker']}"
+    assert sum(report["attempts_by_worker"].values()) == DELIVERIES
 
 
 def test_a_worker_killed_mid_run_loses_nothing_and_duplicates_are_counted():
@@ -40,3 +42,4 @@ def test_a_worker_killed_mid_run_loses_nothing_and_duplicates_are_counted():
     assert report["lost"] == 0, report
     assert report["unexpected_pairs"] == 0, report
     assert report["answered"] == DELIVERIES + report["duplicates"]
+    assert all(report["attempts_by_worker"].values()), f"all three workers delivered: {report['attempts_by_worker']}"
