@@ -1,7 +1,13 @@
 """The delivery benchmark: baselines and the connector, measured in the same run, as ratios.
 
-    python bench/run.py            # full run (~6 min), medians of 3
-    python bench/run.py --quick    # one run each, smaller loads (~2 min)
+    python bench/run.py                    # full run (~10 min), medians of 3
+    python bench/run.py --quick            # one run each, smaller loads (~3 min)
+    python bench/run.py --postgres URL     # the PostgreSQL drains on that server (default: the local one)
+    python bench/run.py --no-postgres      # without them
+    python bench/run.py --drain-only       # the raw sender and the drains alone, SQLite and PostgreSQL
+
+The PostgreSQL drains (1, 2 and 3 worker processes) each run on a fresh database created on
+the server and dropped afterwards; with no server reachable they are skipped, with a note.
 
 Everything runs on 127.0.0.1 and stops by itself: every load is bounded in count and
 time. Prints one table and writes it as JSON to bench/results/latest.json.
@@ -24,12 +30,16 @@ import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from sqlalchemy import Engine, create_engine, func, select
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from bench import load, raw_sender  # noqa: E402
 
 PY = sys.executable
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"  # the server; the drains make their own databases
+PG_WORKERS = (1, 2, 3)
 PAD = "x" * 830  # makes each payload about 1 KB
 
 
@@ -86,7 +96,7 @@ def prepare(db_url: str, ports: list[int], events: int) -> str:
     from connector.services import accounts, publish, utcnow
     from connector.services.hooks import create_hook
 
-    app = create_app({"DATABASE_URL": db_url, "DISPATCHER": False})
+    app = create_app({"DATABASE_URL": db_url, "DISPATCHER": False, "AUTO_MIGRATE": True})
     with app.extensions["connector.db"].session() as session:
         account, key = accounts.create_account(session, "bench", utcnow())
         for port in ports:
@@ -122,41 +132,74 @@ def children(pid: int) -> list[int]:
         return []
 
 
-def count_status(db_url: str, status: str) -> int:
-    import sqlite3
+def count_status(engine: Engine, status: str) -> int:
+    from connector.models import Delivery
 
-    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as conn:
-        return conn.execute("SELECT count(*) FROM deliveries WHERE status = ?", (status,)).fetchone()[0]
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).where(Delivery.__table__.c.status == status)).scalar_one()
+
+
+def worker_command(processes: int = 1) -> list[str]:
+    return [PY, "-m", "flask", "--app", "wsgi", "worker", "--processes", str(processes)]
 
 
 def drain(tmp: str, ports: list[int], events: int, processes: int) -> dict:
-    """Goal 1: deliver a backlog; the rate from the first attempt to the last, every attempt recorded."""
-    import sqlite3
+    """Goal 1: deliver a backlog on SQLite, one worker command with `processes` dispatcher processes."""
+    return measure_drain(new_database(tmp, "drain"), ports, events, [worker_command(processes)])
 
-    db_url = new_database(tmp, "drain")
+
+def drain_postgres(server: str, ports: list[int], events: int, workers: int) -> dict:
+    """The same backlog on a fresh PostgreSQL database, delivered by `workers` worker commands
+    (`flask --app wsgi worker`, each with its scheduler, as on separate machines)."""
+    from tests.pg import fresh_database
+
+    with fresh_database(server) as db_url:
+        return measure_drain(db_url, ports, events, [worker_command()] * workers)
+
+
+def measure_drain(db_url: str, ports: list[int], events: int, commands: list[list[str]]) -> dict:
+    """Deliver a backlog; the rate from the first attempt to the last, every attempt recorded."""
+    from connector.models import Attempt
+
     prepare(db_url, ports, events)
     total = events * len(ports)
-    worker = subprocess.Popen(
-        [PY, "-m", "flask", "--app", "wsgi", "worker", "--processes", str(processes)],
-        cwd=ROOT,
-        env=env_for(db_url),
-        stderr=subprocess.DEVNULL,
-    )
+    engine = create_engine(db_url)
+    workers = [subprocess.Popen(c, cwd=ROOT, env=env_for(db_url), stderr=subprocess.DEVNULL) for c in commands]
     deadline = time.monotonic() + 180
     try:
-        while count_status(db_url, "succeeded") < total:
+        while count_status(engine, "succeeded") < total:
             if time.monotonic() > deadline:
                 raise RuntimeError("drain did not finish in 180 s")
             time.sleep(0.1)
-        memory = rss_mb(worker.pid)
+        memory = sum(rss_mb(w.pid) for w in workers)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(60)
-    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as conn:
-        first, last, attempts = conn.execute("SELECT min(started_at), max(started_at), count(*) FROM attempts").fetchone()
-    seconds = (datetime.fromisoformat(last) - datetime.fromisoformat(first)).total_seconds()
+        for w in workers:
+            w.send_signal(signal.SIGTERM)
+        for w in workers:
+            w.wait(60)
+    a = Attempt.__table__.c
+    try:
+        with engine.connect() as conn:
+            first, last, attempts = conn.execute(select(func.min(a.started_at), func.max(a.started_at), func.count())).one()
+    finally:
+        engine.dispose()
+    seconds = (last - first).total_seconds()
     assert attempts == total, f"{attempts} attempts recorded for {total} deliveries"
     return {"deliveries": total, "seconds": round(seconds, 2), "per_second": round(total / seconds), "rss_mb": round(memory)}
+
+
+def postgres_note(server: str | None) -> str | None:
+    """Why the PostgreSQL drains are skipped, or None when they run."""
+    if not server:
+        return "skipped (--no-postgres)"
+    from sqlalchemy.engine import make_url
+
+    from tests.pg import available
+
+    if not available(server):
+        url = make_url(server)
+        return f"skipped: no PostgreSQL server reachable at {url.host or '127.0.0.1'}:{url.port or 5432}"
+    return None
 
 
 def median_result(results: list[dict], key: str = "per_second") -> dict:
@@ -177,12 +220,15 @@ def round_ratios(rounds: dict[str, list[dict]]) -> dict[str, float]:
         ]
         return round(statistics.median(values), 2) if values else float("nan")
 
-    out = {}
+    pairs = {}
     for p in (1, 2):
-        out[f"drain_1_p{p}_vs_raw"] = ratio(f"drain_1_p{p}", "raw_1")
-        out[f"drain_10_p{p}_vs_raw"] = ratio(f"drain_10_p{p}", "raw_10")
-        out[f"drain_1_p{p}_vs_drh"] = ratio(f"drain_1_p{p}", "django_rest_hooks")
-    return out
+        pairs[f"drain_1_p{p}_vs_raw"] = (f"drain_1_p{p}", "raw_1")
+        pairs[f"drain_10_p{p}_vs_raw"] = (f"drain_10_p{p}", "raw_10")
+        pairs[f"drain_1_p{p}_vs_drh"] = (f"drain_1_p{p}", "django_rest_hooks")
+    for w in PG_WORKERS:
+        pairs[f"pg_drain_1_w{w}_vs_raw"] = (f"pg_drain_1_w{w}", "raw_1")
+        pairs[f"pg_drain_1_w{w}_vs_sqlite"] = (f"pg_drain_1_w{w}", "drain_1_p1")
+    return {name: ratio(a, b) for name, (a, b) in pairs.items() if a in rounds and b in rounds}
 
 
 def raw_baseline(ports: list[int], count: int, seconds: float) -> dict:
@@ -313,29 +359,42 @@ def isolation(tmp: str, events: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="one run each, smaller loads")
+    parser.add_argument(
+        "--postgres", default=POSTGRES, metavar="URL", help="PostgreSQL server for the drains (default: %(default)s)"
+    )
+    parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL drains")
+    parser.add_argument(
+        "--drain-only", action="store_true", help="baselines and drains only: no latency, django-rest-hooks, ingest, isolation"
+    )
     parser.add_argument("--json", default=os.path.join(ROOT, "bench", "results", "latest.json"))
     args = parser.parse_args()
     runs = 1 if args.quick else 3
     backlog = 5000 if args.quick else 20000
+    server = None if args.no_postgres else args.postgres
+    pg_note = postgres_note(server)
     tmp = tempfile.mkdtemp(prefix="connector-bench-")
     results: dict = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "backlog": backlog,
+        "postgres": {"server": server_name(server), "note": pg_note or "fresh database per drain"},
     }
+    if pg_note:
+        print(f"PostgreSQL drains {pg_note}", flush=True)
     try:
         # Latency first, on a quiet machine: later steps leave the kernel writing back
         # hundreds of MB of database files, which shows up as stalls in anything measured after.
         os.sync()
-        print("latency …", flush=True)
-        results["latency"] = latency(tmp, 200, 5 if args.quick else 10)
+        if not args.drain_only:
+            print("latency …", flush=True)
+            results["latency"] = latency(tmp, 200, 5 if args.quick else 10)
         one, ten = free_ports(1), free_ports(10)
         rounds: dict[str, list[dict]] = {}
         with receiver(one + ten) as _:
             # Baselines and the connector interleaved, round by round: the machine drifts over
             # minutes, so each ratio is taken within a round and the median ratio reported.
             for n in range(runs):
-                print(f"round {n + 1}/{runs}: raw aiohttp sender, connector drain, django-rest-hooks …", flush=True)
+                print(f"round {n + 1}/{runs}: raw aiohttp sender, connector drains, django-rest-hooks …", flush=True)
                 steps = {
                     "raw_1": lambda: raw_baseline(one, backlog, 10),
                     "raw_10": lambda: raw_baseline(ten, backlog, 10),
@@ -343,18 +402,23 @@ def main() -> None:
                     "drain_10_p1": lambda: drain(tmp, ten, backlog // 10, 1),
                     "drain_1_p2": lambda: drain(tmp, one, backlog, 2),
                     "drain_10_p2": lambda: drain(tmp, ten, backlog // 10, 2),
-                    "django_rest_hooks": lambda: django_rest_hooks(one[0], 3000, 10),
                 }
+                if not pg_note:
+                    for w in PG_WORKERS:
+                        steps[f"pg_drain_1_w{w}"] = lambda w=w: drain_postgres(server, one, backlog, w)
+                if not args.drain_only:
+                    steps["django_rest_hooks"] = lambda: django_rest_hooks(one[0], 3000, 10)
                 for name, step in steps.items():
                     rounds.setdefault(name, []).append(step())
         for name, values in rounds.items():
             results[name] = median_result(values)
         results["ratios"] = round_ratios(rounds)
-        os.sync()
-        print("ingest …", flush=True)
-        results["ingest"] = ingest(tmp, runs, 5)
-        print("isolation …", flush=True)
-        results["isolation"] = isolation(tmp, 300 if args.quick else 1000)
+        if not args.drain_only:
+            os.sync()
+            print("ingest …", flush=True)
+            results["ingest"] = ingest(tmp, runs, 5)
+            print("isolation …", flush=True)
+            results["isolation"] = isolation(tmp, 300 if args.quick else 1000)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
@@ -363,28 +427,35 @@ def main() -> None:
     print(table(results))
 
 
+def server_name(url: str | None) -> str | None:
+    """host:port of a server URL, without its credentials."""
+    if not url:
+        return None
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    return f"{u.host or '127.0.0.1'}:{u.port or 5432}"
+
+
 def table(r: dict) -> str:
     raw1, raw10 = r["raw_1"]["per_second"], r["raw_10"]["per_second"]
-    drh = r["django_rest_hooks"]
-    drh_rate = drh.get("per_second") if drh.get("available") else 210
-    drh_note = "measured here" if drh.get("available") else "not installable here: the issue's 210/s"
+    ratios = r["ratios"]
+    drh = r.get("django_rest_hooks")
     rows = [
         ("raw aiohttp sender, 64 in flight, 1 subscriber", f"{raw1:,}/s", "baseline"),
         ("raw aiohttp sender, 64 in flight, 10 subscribers", f"{raw10:,}/s", "baseline"),
-        (f"django-rest-hooks 1.5, 1 subscriber ({drh_note})", f"{drh_rate:,.0f}/s", "baseline"),
     ]
+    if drh is not None:
+        drh_rate = drh.get("per_second") if drh.get("available") else 210
+        drh_note = "measured here" if drh.get("available") else "not installable here: the issue's 210/s"
+        rows.append((f"django-rest-hooks 1.5, 1 subscriber ({drh_note})", f"{drh_rate:,.0f}/s", "baseline"))
     for p in (1, 2):
         d1, d10 = r[f"drain_1_p{p}"], r[f"drain_10_p{p}"]
-        ratios = r["ratios"]
-        vs_raw = ratios[f"drain_1_p{p}_vs_raw"]
-        vs_drh = ratios[f"drain_1_p{p}_vs_drh"] if drh.get("available") else d1["per_second"] / drh_rate
-        rows.append(
-            (
-                f"connector drain, 1 subscriber, {p} worker process(es)",
-                f"{d1['per_second']:,}/s",
-                f"{vs_raw:.2f} × raw; {vs_drh:.1f} × django-rest-hooks",
-            )
-        )
+        vs = f"{ratios[f'drain_1_p{p}_vs_raw']:.2f} × raw"
+        if drh is not None:
+            vs_drh = ratios[f"drain_1_p{p}_vs_drh"] if drh.get("available") else d1["per_second"] / drh_rate
+            vs += f"; {vs_drh:.1f} × django-rest-hooks"
+        rows.append((f"connector drain, 1 subscriber, {p} worker process(es)", f"{d1['per_second']:,}/s", vs))
         rows.append(
             (
                 f"connector drain, 10 subscribers, {p} worker process(es)",
@@ -394,22 +465,38 @@ def table(r: dict) -> str:
         )
     memory = f"{r['drain_1_p1']['rss_mb']} / {r['drain_1_p2']['rss_mb']} MB"
     rows.append(("connector worker RSS at the end of the drain (1 / 2 processes)", memory, "goal ≤ 250 MB"))
-    lat = r["latency"]
-    rows.append(
-        (
-            f"ingest → received at 200 events/s ({lat['received']}/{lat['events']})",
-            f"p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms",
-            "goal p50 ≤ 5, p99 ≤ 50",
+    if "pg_drain_1_w1" in r:
+        for w in PG_WORKERS:
+            d = r[f"pg_drain_1_w{w}"]
+            vs = f"{ratios[f'pg_drain_1_w{w}_vs_raw']:.2f} × raw; {ratios[f'pg_drain_1_w{w}_vs_sqlite']:.2f} × SQLite, 1 process"
+            rows.append((f"connector drain on PostgreSQL, 1 subscriber, {w} worker process(es)", f"{d['per_second']:,}/s", vs))
+        memory = " / ".join(str(r[f"pg_drain_1_w{w}"]["rss_mb"]) for w in PG_WORKERS) + " MB"
+        rows.append(("PostgreSQL workers' RSS together at the end of the drain (1 / 2 / 3)", memory, ""))
+    else:
+        rows.append(("connector drain on PostgreSQL", "—", r["postgres"]["note"]))
+    if "latency" in r:
+        lat = r["latency"]
+        rows.append(
+            (
+                f"ingest → received at 200 events/s ({lat['received']}/{lat['events']})",
+                f"p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms",
+                "goal p50 ≤ 5, p99 ≤ 50",
+            )
         )
-    )
-    ing = r["ingest"]
-    rows.append(("bare Flask + SQLite, one INSERT, gunicorn sync × 4", f"{ing['bare_per_second']:,}/s", "baseline"))
-    rows.append(
-        ("connector POST /api/v1/events, gunicorn sync × 4", f"{ing['connector_per_second']:,}/s", f"{ing['ratio']:.2f} × bare")
-    )
-    iso = r["isolation"]
-    rows.append(("9 fast subscribers, all 10 fast", f"{iso['all_fast']:,}/s", "baseline"))
-    rows.append(("9 fast subscribers, 10th answers after 10 s", f"{iso['one_slow']:,}/s", f"{iso['ratio']:.2f} × all fast"))
+    if "ingest" in r:
+        ing = r["ingest"]
+        rows.append(("bare Flask + SQLite, one INSERT, gunicorn sync × 4", f"{ing['bare_per_second']:,}/s", "baseline"))
+        rows.append(
+            (
+                "connector POST /api/v1/events, gunicorn sync × 4",
+                f"{ing['connector_per_second']:,}/s",
+                f"{ing['ratio']:.2f} × bare",
+            )
+        )
+    if "isolation" in r:
+        iso = r["isolation"]
+        rows.append(("9 fast subscribers, all 10 fast", f"{iso['all_fast']:,}/s", "baseline"))
+        rows.append(("9 fast subscribers, 10th answers after 10 s", f"{iso['one_slow']:,}/s", f"{iso['ratio']:.2f} × all fast"))
     width = max(len(a) for a, _, _ in rows)
     lines = [
         f"Connector benchmark — {r['date']} — {r['machine']} — backlog {r['backlog']:,}",

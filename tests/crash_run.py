@@ -30,6 +30,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import requests
@@ -112,10 +113,29 @@ def free_port() -> int:
 
 
 class Connector:
-    """The processes under test: `web` (gunicorn with its dispatcher) and `worker`."""
+    """The processes under test, by name: web processes (gunicorn) and worker processes.
 
-    def __init__(self, db_url: str, port: int, timeout: float) -> None:
+    `web` serves on `port`; with `web_processes=N` there are also `web2` … `webN`, each a
+    gunicorn of its own on a port of its own. Workers are `worker`, `worker2` … `workerM`
+    (`flask --app wsgi worker`). A web process delivers too unless `env` sets
+    CONNECTOR_DISPATCHER=off (workers always do). Each process leads a session of its own, so
+    that a kill takes gunicorn's master and its workers alike.
+    """
+
+    def __init__(
+        self,
+        db_url: str,
+        port: int,
+        timeout: float,
+        web_processes: int = 1,
+        workers: int = 1,
+        env: dict[str, str] | None = None,
+        log_dir: str | None = None,
+    ) -> None:
         self.port = port
+        self.log_dir = log_dir  # each process's stderr goes to NAME.log there; else nowhere
+        self.ports = {"web": port, **{f"web{n}": free_port() for n in range(2, web_processes + 1)}}
+        self.workers = ["worker", *(f"worker{n}" for n in range(2, workers + 1))]
         self.env = {
             **os.environ,
             "CONNECTOR_DATABASE_URL": db_url,
@@ -126,11 +146,19 @@ class Connector:
             "CONNECTOR_RETRY_JITTER": "0.2",
             "CONNECTOR_STOP_TIMEOUT": "1",
             "CONNECTOR_TARGET_ALLOWLIST": "127.0.0.0/8",
+            **(env or {}),
         }
         self.procs: dict[str, subprocess.Popen] = {}
 
+    @property
+    def names(self) -> list[str]:
+        return [*self.ports, *self.workers]
+
+    def api(self, name: str = "web") -> str:
+        return f"http://127.0.0.1:{self.ports[name]}/api/v1"
+
     def command(self, name: str) -> list[str]:
-        if name == "web":
+        if name in self.ports:
             return [
                 sys.executable,
                 "-m",
@@ -142,20 +170,32 @@ class Connector:
                 "--threads",
                 "4",
                 "-b",
-                f"127.0.0.1:{self.port}",
+                f"127.0.0.1:{self.ports[name]}",
                 "wsgi:app",
             ]
         return [sys.executable, "-m", "flask", "--app", "wsgi", "worker"]
 
     def start(self, name: str) -> None:
-        self.procs[name] = subprocess.Popen(
-            self.command(name),
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        stderr = open(os.path.join(self.log_dir, f"{name}.log"), "ab") if self.log_dir else subprocess.DEVNULL  # noqa: SIM115
+        try:
+            self.procs[name] = subprocess.Popen(
+                self.command(name),
+                cwd=ROOT,
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                start_new_session=True,
+            )
+        finally:
+            if stderr is not subprocess.DEVNULL:
+                stderr.close()  # the child has its own copy
+
+    def start_all(self, timeout: float = 60) -> None:
+        """Every process, then wait until each web process answers /healthz."""
+        for name in self.names:
+            self.start(name)
+        for name, port in self.ports.items():
+            wait_for(lambda port=port: serving(port), timeout, f"the web process {name}")
 
     def kill(self, name: str) -> None:
         proc = self.procs[name]
@@ -186,6 +226,17 @@ class Connector:
         )
         return out.stdout
 
+    def subscribe(self, key: str, receivers: list[FlakyReceiver], trigger: str = "purchase") -> None:
+        """One hook per receiver, on the account of `key`."""
+        for r in receivers:
+            hook = requests.post(
+                f"{self.api()}/hooks",
+                json={"target_url": f"http://127.0.0.1:{r.port}/hook", "trigger": trigger},
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=10,
+            )
+            hook.raise_for_status()
+
 
 def wait_for(predicate, timeout: float, what: str, step: float = 0.2) -> None:
     deadline = time.monotonic() + timeout
@@ -201,6 +252,49 @@ def serving(port: int) -> bool:
         return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
     except requests.RequestException:
         return False
+
+
+def publish_batches(
+    api: str,
+    key: str,
+    numbers: Sequence[int],
+    batch: int,
+    until: float,
+    accepted: set[str],
+    errors: Counter,
+    gap: float = 0.0,
+) -> None:
+    """Publish one `purchase` event per number, `batch` at a time, to `api` (…/api/v1).
+
+    Each batch carries an Idempotency-Key and is sent again until answered 202, or until
+    `until` (a time.monotonic() deadline): a web process that is down or restarting neither
+    loses nor doubles it. Accepted event ids go into `accepted`, other answers into `errors`;
+    `gap` seconds pass between batches.
+    """
+    session = requests.Session()
+    pause = threading.Event()
+    auth = {"Authorization": f"Bearer {key}"}
+    for start in range(0, len(numbers), batch):
+        body = [
+            {"object": "purchase", "event": "purchase", "role": 3, "data": {"id": n, "product": "回数券"}}
+            for n in numbers[start : start + batch]
+        ]
+        headers = {**auth, "Idempotency-Key": str(uuid.uuid4())}
+        while time.monotonic() < until:
+            try:
+                answer = session.post(f"{api}/events/batch", json=body, headers=headers, timeout=30)
+                if answer.status_code == 202:
+                    accepted.update(e["id"] for e in answer.json()["events"])
+                    break
+                errors[str(answer.status_code)] += 1
+            except requests.RequestException as error:
+                errors[type(error).__name__] += 1
+                session.close()
+                session = requests.Session()
+            pause.wait(0.2)  # the connector is down or restarting: ask again
+        if gap:
+            pause.wait(gap)
+    session.close()
 
 
 def run(
@@ -226,49 +320,22 @@ def run(
     connector = Connector(db_url, free_port(), timeout)
     connector.cli("db", "upgrade")
     key = connector.cli("create-account", f"crash-{seed}").strip().splitlines()[-1]
-    api = f"http://127.0.0.1:{connector.port}/api/v1"
-    auth = {"Authorization": f"Bearer {key}"}
+    api = connector.api()
     connector.start("web")
     connector.start("worker")
     started = time.monotonic()
     try:
         wait_for(lambda: serving(connector.port), 60, "the web process")
-        for r in receivers:
-            hook = requests.post(
-                f"{api}/hooks", json={"target_url": f"http://127.0.0.1:{r.port}/hook", "trigger": "purchase"}, headers=auth
-            )
-            hook.raise_for_status()
+        connector.subscribe(key, receivers)
         started = time.monotonic()  # kill moments count from the first event
+        gap = publish_seconds / max(1, -(-events // batch))
 
         accepted: set[str] = set()
         publishing_done = threading.Event()
         publish_errors = Counter()
 
         def publish() -> None:
-            session = requests.Session()
-            pause = threading.Event()
-            batches = [list(range(n, min(n + batch, events))) for n in range(0, events, batch)]
-            gap = publish_seconds / max(1, len(batches))
-            for numbers in batches:
-                body = [
-                    {"object": "purchase", "event": "purchase", "role": 3, "data": {"id": n, "product": "回数券"}}
-                    for n in numbers
-                ]
-                headers = {**auth, "Idempotency-Key": str(uuid.uuid4())}
-                while time.monotonic() - started < deadline:
-                    try:
-                        answer = session.post(f"{api}/events/batch", json=body, headers=headers, timeout=10)
-                        if answer.status_code == 202:
-                            accepted.update(e["id"] for e in answer.json()["events"])
-                            break
-                        publish_errors[str(answer.status_code)] += 1
-                    except requests.RequestException as error:
-                        publish_errors[type(error).__name__] += 1
-                        session.close()
-                        session = requests.Session()
-                    pause.wait(0.2)  # the connector is down or restarting: ask again
-                pause.wait(gap)
-            session.close()
+            publish_batches(api, key, range(events), batch, started + deadline, accepted, publish_errors, gap)
             publishing_done.set()
 
         publisher = threading.Thread(target=publish, daemon=True)
