@@ -27,6 +27,50 @@ GONE_REASON = "the target answered 410 Gone: subscription ended"
 _DELIVERIES = Delivery.__table__
 _RAW_INSERT_ATTEMPTS = rawsql.RawInsert(Attempt.__table__)
 
+# Statements of `record`, built once: it runs for every batch of attempts, which in real
+# time is often a batch of one, where building a statement cost more than running it.
+# (No status test in the WHERE: SQLite would pick the status index over the primary key.)
+_D = _DELIVERIES.c
+_RECORD_SUCCEEDED = (
+    update(_DELIVERIES)
+    .where(_D.id.in_(bindparam("b_ids", expanding=True)), _D.lease_owner == bindparam("b_owner"))
+    .values(
+        status="succeeded",
+        attempts=_D.attempts + 1,
+        next_attempt_at=None,
+        lease_owner=None,
+        lease_expires_at=None,
+        last_attempt_at=bindparam("b_now"),
+        last_status_code=bindparam("b_code"),
+        last_error=None,
+    )
+)
+_RECORD_OTHER = (
+    update(_DELIVERIES)
+    .where(_D.id == bindparam("b_id"), _D.lease_owner == bindparam("b_owner"))
+    .values(
+        status=bindparam("b_status"),
+        attempts=_D.attempts + 1,
+        next_attempt_at=bindparam("b_next"),
+        lease_owner=None,
+        lease_expires_at=None,
+        last_attempt_at=bindparam("b_at"),
+        last_status_code=bindparam("b_code"),
+        last_error=bindparam("b_error"),
+    )
+)
+_HOOKS = Hook.__table__
+_HOOKS_SUCCEEDED = (
+    update(_HOOKS)
+    .where(_HOOKS.c.id.in_(bindparam("b_ids", expanding=True)))
+    .values(last_success_at=bindparam("b_now"), failing_since=None)
+)
+_HOOKS_FAILING = (
+    update(_HOOKS)
+    .where(_HOOKS.c.id.in_(bindparam("b_ids", expanding=True)), _HOOKS.c.failing_since.is_(None))
+    .values(failing_since=bindparam("b_now"))
+)
+
 
 def hook_secrets(secret: str, previous: str | None, previous_expires_at: datetime | None, now: datetime) -> tuple[str, ...]:
     """The secrets that sign a request: the current one, and the previous one while in grace."""
@@ -228,39 +272,10 @@ def record(
                 }
             )
     # Ours only while we hold the lease: every path that changes a delivery's status clears it.
-    # (No status test here: SQLite would pick the status index over the primary key.)
-    moved = (_DELIVERIES.c.lease_owner == owner,)
     for code, ids in succeeded.items():
-        conn.execute(
-            update(_DELIVERIES)
-            .where(_DELIVERIES.c.id.in_(ids), *moved)
-            .values(
-                status="succeeded",
-                attempts=_DELIVERIES.c.attempts + 1,
-                next_attempt_at=None,
-                lease_owner=None,
-                lease_expires_at=None,
-                last_attempt_at=now,
-                last_status_code=code,
-                last_error=None,
-            )
-        )
+        conn.execute(_RECORD_SUCCEEDED, {"b_ids": ids, "b_owner": owner, "b_now": now, "b_code": code})
     if others:
-        conn.execute(
-            update(_DELIVERIES)
-            .where(_DELIVERIES.c.id == bindparam("b_id"), *moved)
-            .values(
-                status=bindparam("b_status"),
-                attempts=_DELIVERIES.c.attempts + 1,
-                next_attempt_at=bindparam("b_next"),
-                lease_owner=None,
-                lease_expires_at=None,
-                last_attempt_at=bindparam("b_at"),
-                last_status_code=bindparam("b_code"),
-                last_error=bindparam("b_error"),
-            ),
-            others,
-        )
+        conn.execute(_RECORD_OTHER, [{**row, "b_owner": owner} for row in others])
     _update_hooks(conn, outcomes, now)
     session.commit()
     return outcomes
@@ -270,11 +285,10 @@ def _update_hooks(conn: Connection, outcomes: Sequence[Outcome], now: datetime) 
     succeeded = {o.hook_id for o in outcomes if o.verdict is Verdict.SUCCEEDED}
     failed = {o.hook_id for o in outcomes if o.verdict is Verdict.RETRY} - succeeded
     gone = {o.hook_id for o in outcomes if o.verdict is Verdict.GONE}
-    hooks = Hook.__table__
     if succeeded:
-        conn.execute(update(hooks).where(hooks.c.id.in_(succeeded)).values(last_success_at=now, failing_since=None))
+        conn.execute(_HOOKS_SUCCEEDED, {"b_ids": list(succeeded), "b_now": now})
     if failed:
-        conn.execute(update(hooks).where(hooks.c.id.in_(failed), hooks.c.failing_since.is_(None)).values(failing_since=now))
+        conn.execute(_HOOKS_FAILING, {"b_ids": list(failed), "b_now": now})
     if gone:
         end_hooks(conn, gone, GONE_REASON, now)
 
