@@ -104,3 +104,31 @@ class RawQuery:
             cursor.close()
         processors = self._processors
         return [tuple(p(v) if p else v for v, p in zip(row, processors, strict=True)) for row in rows]
+
+
+class RawUpdate:
+    """A statement written once as SQL with `?` placeholders, ending in `IN ({ids})`.
+
+    The leading parameters pass through the given columns' types; the ids fill the IN list.
+    Returns the number of rows changed.
+    """
+
+    def __init__(self, sql: str, columns: Sequence[Any]) -> None:
+        self.sql = sql
+        self.columns = columns
+        self._processors: list[Processor] | None = None
+        self._by_count: dict[int, str] = {}
+
+    def execute(self, conn: RawConnection, params: Sequence[Any], ids: Sequence[Any]) -> int:
+        if self._processors is None:
+            self._processors = [c.type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in self.columns]
+        sql = self._by_count.get(len(ids))
+        if sql is None:
+            sql = self._by_count[len(ids)] = self.sql.format(ids=", ".join("?" for _ in ids))
+        values = [p(v) if p else v for v, p in zip(params, self._processors, strict=True)]
+        cursor = conn.cursor()
+        try:
+            cursor.execute(sql, (*values, *ids))
+            return cursor.rowcount
+        finally:
+            cursor.close()

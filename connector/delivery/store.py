@@ -65,6 +65,16 @@ _HOOKS_SUCCEEDED = (
     .where(_HOOKS.c.id.in_(bindparam("b_ids", expanding=True)))
     .values(last_success_at=bindparam("b_now"), failing_since=None)
 )
+# The same two on SQLite's own cursor (rawsql.py): the common case of `record`.
+_RAW_RECORD_SUCCEEDED = rawsql.RawUpdate(
+    "UPDATE deliveries SET status = 'succeeded', attempts = attempts + 1, next_attempt_at = NULL,"
+    " lease_owner = NULL, lease_expires_at = NULL, last_attempt_at = ?, last_status_code = ?, last_error = NULL"
+    " WHERE lease_owner = ? AND id IN ({ids})",
+    (_D.last_attempt_at, _D.last_status_code, _D.lease_owner),
+)
+_RAW_HOOKS_SUCCEEDED = rawsql.RawUpdate(
+    "UPDATE hooks SET last_success_at = ?, failing_since = NULL WHERE id IN ({ids})", (_HOOKS.c.last_success_at,)
+)
 _HOOKS_FAILING = (
     update(_HOOKS)
     .where(_HOOKS.c.id.in_(bindparam("b_ids", expanding=True)), _HOOKS.c.failing_since.is_(None))
@@ -273,19 +283,24 @@ def record(
             )
     # Ours only while we hold the lease: every path that changes a delivery's status clears it.
     for code, ids in succeeded.items():
-        conn.execute(_RECORD_SUCCEEDED, {"b_ids": ids, "b_owner": owner, "b_now": now, "b_code": code})
+        if raw is not None:
+            _RAW_RECORD_SUCCEEDED.execute(raw, (now, code, owner), ids)
+        else:
+            conn.execute(_RECORD_SUCCEEDED, {"b_ids": ids, "b_owner": owner, "b_now": now, "b_code": code})
     if others:
         conn.execute(_RECORD_OTHER, [{**row, "b_owner": owner} for row in others])
-    _update_hooks(conn, outcomes, now)
+    _update_hooks(conn, outcomes, now, raw)
     session.commit()
     return outcomes
 
 
-def _update_hooks(conn: Connection, outcomes: Sequence[Outcome], now: datetime) -> None:
+def _update_hooks(conn: Connection, outcomes: Sequence[Outcome], now: datetime, raw: rawsql.RawConnection | None) -> None:
     succeeded = {o.hook_id for o in outcomes if o.verdict is Verdict.SUCCEEDED}
     failed = {o.hook_id for o in outcomes if o.verdict is Verdict.RETRY} - succeeded
     gone = {o.hook_id for o in outcomes if o.verdict is Verdict.GONE}
-    if succeeded:
+    if succeeded and raw is not None:
+        _RAW_HOOKS_SUCCEEDED.execute(raw, (now,), sorted(succeeded))
+    elif succeeded:
         conn.execute(_HOOKS_SUCCEEDED, {"b_ids": list(succeeded), "b_now": now})
     if failed:
         conn.execute(_HOOKS_FAILING, {"b_ids": list(failed), "b_now": now})
