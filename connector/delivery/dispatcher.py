@@ -144,6 +144,9 @@ class Dispatcher:
         self._started.set()
         try:
             while not self._stopping:
+                # Cleared before the claim, not after it: a wake that comes while the claim's
+                # query runs (a commit it could not yet see) then ends the next sleep at once.
+                self._wake.clear()
                 claimed = await self._claim()
                 if claimed < self.settings.batch_size or self._full():
                     await self._sleep()
@@ -158,7 +161,6 @@ class Dispatcher:
         return len(self._in_hand) >= self.settings.max_outstanding
 
     async def _sleep(self) -> None:
-        self._wake.clear()
         try:
             await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval)
         except TimeoutError:
