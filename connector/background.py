@@ -6,6 +6,7 @@ import atexit
 import os
 import secrets
 import socket
+import threading
 from datetime import timedelta
 
 from flask import Flask
@@ -92,7 +93,13 @@ def start(app: Flask, scheduler: bool = True) -> Dispatcher:
     # A web process (gunicorn, flask run) ends by returning from its main loop: on the way out,
     # attempts in flight get STOP_TIMEOUT seconds to finish and the rest is given back at once
     # rather than staying leased until LEASE_SECONDS pass. The worker command stops it itself.
-    atexit.register(stop, app, float(app.config["STOP_TIMEOUT"]))
+    # Registered with threading's exit hooks, which run before concurrent.futures refuses new
+    # work at interpreter exit: the dispatcher's last records still reach the database.
+    timeout = float(app.config["STOP_TIMEOUT"])
+    try:
+        threading._register_atexit(stop, app, timeout)  # type: ignore[attr-defined]
+    except (AttributeError, RuntimeError):
+        atexit.register(stop, app, timeout)
     return dispatcher
 
 
