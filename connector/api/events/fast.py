@@ -57,7 +57,8 @@ class FastIngest:
         """The answer's bytes once stored and committed; None: Flask takes the request."""
         if "HTTP_IDEMPOTENCY_KEY" in environ or environ.get("CONTENT_TYPE", "").split(";")[0].strip() != "application/json":
             return None
-        if self.starts_late and background.local_dispatcher(self.app) is None:
+        dispatcher = background.local_dispatcher(self.app)
+        if self.starts_late and dispatcher is None:
             return None
         key = _key(environ)
         try:
@@ -88,7 +89,6 @@ class FastIngest:
             account = accounts.authenticate(raw, key)
             if account is None:
                 return None
-            dispatcher = background.local_dispatcher(self.app)
             try:
                 stored = ingest.store_plain(raw, self.database.writer(), account.id, events, batch, dispatcher)
             except Exception:  # rolled back: nothing stored; Flask answers it (503, say)

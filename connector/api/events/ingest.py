@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,18 @@ def answer(answers: list[dict[str, Any]], batch: bool) -> Any:
     if batch:
         return {"events": answers, "deliveries": sum(a["deliveries"] for a in answers)}
     return answers[0]
+
+
+def responder(batch: bool) -> tuple[Callable[[list[dict[str, Any]]], Any], list[dict[str, Any]]]:
+    """`make_response` for the publish services, and the list it keeps the answers in (for the
+    metrics, counted once committed)."""
+    answers: list[dict[str, Any]] = []
+
+    def respond(stored: list[dict[str, Any]]) -> Any:
+        answers[:] = stored
+        return answer(stored, batch)
+
+    return respond, answers
 
 
 def encode(response: Any) -> bytes:
@@ -53,12 +65,7 @@ def store_plain(
 ) -> Stored:
     """The SQLite hot path (no Idempotency-Key, no reminders to schedule): stored and committed, or
     nothing stored if it raises."""
-    answers: list[dict[str, Any]] = []
-
-    def respond(stored: list[dict[str, Any]]) -> Any:
-        answers[:] = stored
-        return answer(stored, batch)
-
+    respond, answers = responder(batch)
     lease = lease_of(dispatcher)
     response, jobs = publish.publish_on(raw, writer, account_id, events, utcnow(), make_response=respond, lease=lease)
     return Stored(response, jobs, answers)

@@ -62,12 +62,7 @@ def _publish(events: list[dict], batch: bool) -> Response:
     if key is None and database().fast_path and not publish.needs_session(new_events):
         stored = ingest.store_plain(raw_connection(), database().writer(), current_account().id, new_events, batch, dispatcher)
         return Response(ingest.finish(dispatcher, stored), 202, mimetype="application/json")
-    published: list[dict] = []
-
-    def respond(answers: list[dict]) -> dict:
-        published[:] = answers
-        return ingest.answer(answers, batch)
-
+    respond, published = ingest.responder(batch)
     idempotency = (key, publish.request_hash(request.get_data())) if key else None
     response, jobs, replayed = publish.publish_request(
         db_session(),
