@@ -54,9 +54,12 @@ def iso(moment: datetime) -> str:
     return text.replace("+00:00", "Z")
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # made once: json.dumps makes one per call
+
+
 def encode(payload: dict[str, Any]) -> bytes:
     """The exact bytes sent and signed: compact JSON, UTF-8, non-ASCII kept as is."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    return _ENCODER.encode(payload).encode()
 
 
 def route(obj: str, event: str, data: dict[str, Any]) -> tuple[str, ...]:

@@ -85,33 +85,13 @@ class RawInsert:
             cursor.close()
 
 
-class RawQuery:
-    """A SELECT written once as SQL with `?` placeholders; columns read through the given types."""
-
-    def __init__(self, sql: str, columns: Sequence[Any]) -> None:
-        self.sql = sql
-        self.columns = columns
-        self._processors: list[Processor] | None = None
-
-    def execute(self, conn: RawConnection, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        if self._processors is None:
-            self._processors = [c.type.dialect_impl(conn.dialect).result_processor(conn.dialect, None) for c in self.columns]
-        cursor = conn.cursor()
-        try:
-            cursor.execute(self.sql, tuple(params))
-            rows = cursor.fetchall()
-        finally:
-            cursor.close()
-        processors = self._processors
-        return [tuple(p(v) if p else v for v, p in zip(row, processors, strict=True)) for row in rows]
+def column_list(columns: Sequence[Any]) -> str:
+    """`table."column", ...` for a SELECT written by hand."""
+    return ", ".join(f'{c.table.name}."{c.name}"' for c in columns)
 
 
-class RawUpdate:
-    """A statement written once as SQL with `?` placeholders, ending in `IN ({ids})`.
-
-    The leading parameters pass through the given columns' types; the ids fill the IN list.
-    Returns the number of rows changed.
-    """
+class _InList:
+    """SQL written once with `?` placeholders, optionally ending in `IN ({ids})` for a list of ids."""
 
     def __init__(self, sql: str, columns: Sequence[Any]) -> None:
         self.sql = sql
@@ -119,16 +99,44 @@ class RawUpdate:
         self._processors: list[Processor] | None = None
         self._by_count: dict[int, str] = {}
 
-    def execute(self, conn: RawConnection, params: Sequence[Any], ids: Sequence[Any]) -> int:
-        if self._processors is None:
-            self._processors = [c.type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in self.columns]
+    def _sql(self, ids: Sequence[Any]) -> str:
+        if "{ids}" not in self.sql:
+            return self.sql
         sql = self._by_count.get(len(ids))
         if sql is None:
             sql = self._by_count[len(ids)] = self.sql.format(ids=", ".join("?" for _ in ids))
+        return sql
+
+
+class RawQuery(_InList):
+    """A SELECT; its columns read through the given columns' types."""
+
+    def execute(self, conn: RawConnection, params: Sequence[Any], ids: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if self._processors is None:
+            self._processors = [c.type.dialect_impl(conn.dialect).result_processor(conn.dialect, None) for c in self.columns]
+        cursor = conn.cursor()
+        try:
+            cursor.execute(self._sql(ids), (*params, *ids))
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        processors = self._processors
+        if not any(processors):
+            return rows
+        return [tuple(p(v) if p else v for v, p in zip(row, processors, strict=True)) for row in rows]
+
+
+class RawUpdate(_InList):
+    """An UPDATE; the leading parameters pass through the given columns' types, the ids fill
+    the IN list. Returns the number of rows changed."""
+
+    def execute(self, conn: RawConnection, params: Sequence[Any], ids: Sequence[Any]) -> int:
+        if self._processors is None:
+            self._processors = [c.type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in self.columns]
         values = [p(v) if p else v for v, p in zip(params, self._processors, strict=True)]
         cursor = conn.cursor()
         try:
-            cursor.execute(sql, (*values, *ids))
+            cursor.execute(self._sql(ids), (*values, *ids))
             return cursor.rowcount
         finally:
             cursor.close()

@@ -35,7 +35,11 @@ _RAW_INSERT_EVENTS = rawsql.RawInsert(Event.__table__, returning="seq")
 _RAW_INSERT_EVENT_TRIGGERS = rawsql.RawInsert(EventTrigger.__table__)
 _RAW_INSERT_DELIVERIES = rawsql.RawInsert(Delivery.__table__)
 _HOOK_COLUMNS = (_H.id, _H.trigger, _H.target_url, _H.filters, _H.secret, _H.previous_secret, _H.previous_secret_expires_at)
-_RAW_ACTIVE_HOOKS: dict[int, rawsql.RawQuery] = {}
+_RAW_ACTIVE_HOOKS = rawsql.RawQuery(
+    f"SELECT {rawsql.column_list(_HOOK_COLUMNS)} FROM hooks"
+    " WHERE hooks.account_id = ? AND hooks.status = 'active' AND hooks.\"trigger\" IN ({ids})",
+    _HOOK_COLUMNS,
+)
 
 
 def _active_hooks(source: Session | rawsql.RawConnection, account_id: int, triggers: list[str]) -> list[Any]:
@@ -43,13 +47,7 @@ def _active_hooks(source: Session | rawsql.RawConnection, account_id: int, trigg
     conn = rawsql.RawConnection.of(source)
     if conn is None:
         return list(source.connection().execute(_ACTIVE_HOOKS, {"account_id": account_id, "triggers": triggers}))
-    query = _RAW_ACTIVE_HOOKS.get(len(triggers))
-    if query is None:
-        marks = ", ".join("?" for _ in triggers)
-        columns = ", ".join(f'"{c.name}"' for c in _HOOK_COLUMNS)
-        sql = f"SELECT {columns} FROM hooks WHERE account_id = ? AND status = 'active' AND \"trigger\" IN ({marks})"
-        query = _RAW_ACTIVE_HOOKS[len(triggers)] = rawsql.RawQuery(sql, _HOOK_COLUMNS)
-    return [_HookRow(*row) for row in query.execute(conn, [account_id, *triggers])]
+    return [_HookRow(*row) for row in _RAW_ACTIVE_HOOKS.execute(conn, [account_id], triggers)]
 
 
 @dataclass(frozen=True, slots=True)
