@@ -472,7 +472,7 @@ def table(r: dict) -> str:
             (
                 f"connector drain, 10 subscribers, {p} worker process(es)",
                 f"{d10['per_second']:,}/s",
-                f"{d10['per_second'] / raw10:.2f} × raw",
+                f"{ratios[f'drain_10_p{p}_vs_raw']:.2f} × raw",
             )
         )
     memory = f"{r['drain_1_p1']['rss_mb']} / {r['drain_1_p2']['rss_mb']} MB"
