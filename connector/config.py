@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from .db import check_url
 from .delivery.guard import TargetGuard
 
 DEFAULTS: dict[str, Any] = {
@@ -99,6 +100,7 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "connector.sqlite")
+    check_url(app.config["DATABASE_URL"])  # a URL the connector cannot run on stops the start, named
     if app.config["AUTO_MIGRATE"] is None:
         app.config["AUTO_MIGRATE"] = app.config["DATABASE_URL"].startswith("sqlite")
     app.config["AUTO_MIGRATE"] = flag(app.config["AUTO_MIGRATE"])

@@ -14,6 +14,8 @@ except ImportError:  # not on Windows: there the thread lock alone serialises a 
     fcntl = None  # type: ignore[assignment]
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 
@@ -22,6 +24,32 @@ class Base(DeclarativeBase):
 
 
 FOREGROUND_CHECKPOINT_PAGES = 10000
+
+
+def check_url(url: str) -> None:
+    """Refuse, naming the problem, a database URL the connector cannot run on.
+
+    SQLite must be a file in an existing folder (an in-memory database would be a different,
+    empty one on every connection); server databases are PostgreSQL.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(f"CONNECTOR_DATABASE_URL is not a database URL: {url!r}") from None
+    name = parsed.get_backend_name()
+    if name == "sqlite":
+        path = parsed.database or ""
+        if path in ("", ":memory:") or parsed.query.get("mode") == "memory":
+            raise ValueError(
+                "CONNECTOR_DATABASE_URL: an in-memory SQLite database is not supported"
+                " (every connection would see its own, empty one); give a file: sqlite:////path/connector.sqlite"
+            )
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise ValueError(f"CONNECTOR_DATABASE_URL: the folder of the SQLite file does not exist: {folder}")
+    elif name != "postgresql":
+        shown = parsed.render_as_string(hide_password=True)
+        raise ValueError(f"CONNECTOR_DATABASE_URL: {shown} is not supported; use a SQLite file or PostgreSQL")
 
 
 def make_engine(url: str) -> Engine:
