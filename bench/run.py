@@ -1,6 +1,6 @@
 """The delivery benchmark: baselines and the connector, measured in the same run, as ratios.
 
-    python bench/run.py                    # full run (~10 min), medians of 3
+    python bench/run.py                    # full run (7-12 min), medians of 3
     python bench/run.py --quick            # one run each, smaller loads (~3 min)
     python bench/run.py --postgres URL     # the PostgreSQL drains on that server (default: the local one)
     python bench/run.py --no-postgres      # without them
